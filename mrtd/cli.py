@@ -1,0 +1,134 @@
+"""The ``mrtd`` command line: one parser, one function per subcommand.
+
+Subcommand modules are imported only when their command runs, so ``mrtd --help``
+answers instantly and never imports torch.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable, Sequence
+
+from mrtd import __version__
+from mrtd.errors import UserError
+
+PROG = "mrtd"
+
+DESCRIPTION = """\
+mrtd runs Magenta RealTime 2 (MRT2) live on Linux: a daemon that streams the
+model's 48 kHz stereo audio out of JACK ports, steered frame by frame over OSC
+and MIDI."""
+
+EPILOG = """\
+Run 'mrtd COMMAND --help' for the options of one command.
+Exit status: 0 success, 1 error (one line on stderr), 2 usage error."""
+
+
+def _not_yet(command: str, issue: str) -> Callable[[argparse.Namespace], int]:
+    def run(_: argparse.Namespace) -> int:
+        raise UserError(
+            f"'{command}' is not available in this version of mrtd yet ({issue}); "
+            "see README.md, section 'What works today'"
+        )
+
+    return run
+
+
+def _cmd_version(args: argparse.Namespace) -> int:
+    if not args.verbose:
+        print(f"mrtd {__version__}")
+        return 0
+    import platform
+
+    import torch
+
+    print(f"mrtd {__version__}")
+    print(f"python {platform.python_version()} ({sys.executable})")
+    cuda = torch.version.cuda or "none"
+    print(f"torch {torch.__version__} (cuda {cuda}, available: {torch.cuda.is_available()})")
+    return 0
+
+
+def _cmd_verify(args: argparse.Namespace) -> int:
+    from mrtd.model.verify import run_verify
+
+    return run_verify(args)
+
+
+def _add_verify(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "verify",
+        help="check this install's model against official reference outputs",
+        description=(
+            "Run the PyTorch MRT2 model on the inputs stored in an official reference "
+            "file (.npz from the parity oracle) and compare. Prints one JSON object; "
+            "exit status 0 only when every check is within tolerance."
+        ),
+    )
+    p.add_argument("--checkpoint", metavar="CKPT", help="generation checkpoint (.safetensors, official layout)")
+    p.add_argument("--reference", metavar="REF.npz", required=True, help="reference outputs to compare with")
+    p.add_argument(
+        "--config",
+        metavar="MANIFEST.json",
+        help="model config: a manifest whose 'config' object uses the official field names "
+        "(default: inferred from the checkpoint's tensor shapes)",
+    )
+    p.add_argument(
+        "--encoder",
+        metavar="ENCODER.safetensors",
+        help="SpectroStream encoder weights; with an encoder reference npz, checks the encoder",
+    )
+    p.add_argument("--dtype", choices=["float32", "bfloat16"], default="float32", help="compute dtype (default: float32)")
+    p.add_argument("--device", default="cpu", help="torch device, e.g. cpu or cuda (default: cpu)")
+    p.set_defaults(run=_cmd_verify)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog=PROG,
+        description=DESCRIPTION,
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("-V", "--version", action="version", version=f"{PROG} {__version__}")
+    sub = parser.add_subparsers(title="commands", metavar="COMMAND", dest="command")
+
+    p = sub.add_parser("serve", help="run the real-time JACK daemon (audio out, OSC and MIDI in)")
+    p.set_defaults(run=_not_yet("mrtd serve", "the JACK daemon"))
+
+    p = sub.add_parser("render", help="render audio offline to a WAV file, optionally replaying events")
+    p.set_defaults(run=_not_yet("mrtd render", "the real-time engine"))
+
+    _add_verify(sub)
+
+    p = sub.add_parser("bench", help="measure frames/s, real-time factor and latency; write JSON")
+    p.set_defaults(run=_not_yet("mrtd bench", "the performance work"))
+
+    p = sub.add_parser("weights", help="list, locate and download the official model files")
+    p.set_defaults(run=_not_yet("mrtd weights", "model resources"))
+
+    p = sub.add_parser("version", help="print the version (with -v: torch, CUDA and Python too)")
+    p.add_argument("-v", "--verbose", action="store_true", help="also print torch, CUDA and Python versions")
+    p.set_defaults(run=_cmd_version)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if getattr(args, "run", None) is None:
+        parser.print_help()
+        return 2
+    try:
+        return int(args.run(args) or 0)
+    except UserError as e:
+        print(f"{PROG}: error: {e}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print(f"{PROG}: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

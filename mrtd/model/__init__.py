@@ -1,0 +1,5 @@
+"""Magenta RealTime 2 in PyTorch: depthformer language model and SpectroStream codec.
+
+Loads the official ``.safetensors`` layout unchanged; proven against the official
+JAX implementation by ``mrtd verify`` (see tests/fixtures/README.md).
+"""

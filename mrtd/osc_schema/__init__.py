@@ -1,0 +1,1 @@
+"""The one machine-readable description of mrtd's OSC namespace (``/mrtd/...``)."""

@@ -1,0 +1,238 @@
+"""mrtd's OSC namespace: every address under ``/mrtd``, defined once.
+
+Everything else — the OSC server's validation, the engine's control defaults,
+``docs/osc.md``, OSCQuery, the Max patches and the TouchOSC layout — is derived
+from :data:`NAMESPACE`. Defaults follow the official Python system and AU plugin
+(temperature 1.3, top-k 40, guidance 3.0 / 1.0 / 1.0) so a patch sounds the way
+the reference model does out of the box.
+"""
+
+from __future__ import annotations
+
+from mrtd.osc_schema.schema import Arg, Namespace, Param
+
+PROMPT_SLOTS = 8
+STYLE_TOKENS = 12
+PITCHES = 128
+EMBEDDING_DIM = 768
+MAX_PATH_BYTES = 4096
+MAX_TEXT_BYTES = 1024
+
+_PARAMS: list[Param] = []
+
+
+def add(address: str, args: tuple[Arg, ...], access: str, doc: str, group: str, **kw) -> None:
+    _PARAMS.append(Param("/mrtd" + address, args, access, doc, group, **kw))  # type: ignore[arg-type]
+
+
+def f(name: str, lo: float, hi: float, unit: str = "") -> Arg:
+    return Arg(name, "float", lo, hi, unit=unit)
+
+
+def i(name: str, lo: int, hi: int, unit: str = "") -> Arg:
+    return Arg(name, "int", lo, hi, unit=unit)
+
+
+def b(name: str) -> Arg:
+    return Arg(name, "bool")
+
+
+def e(name: str, *choices: str) -> Arg:
+    return Arg(name, "enum", choices=choices)
+
+
+def s(name: str, max_bytes: int = MAX_PATH_BYTES) -> Arg:
+    return Arg(name, "string", max_bytes=max_bytes)
+
+
+TOKEN = i("token", 0, 1023)
+NOTE_STATE = i("state", -1, 3)
+PITCH = i("pitch", 0, 127)
+
+# --------------------------------------------------------------------------- style prompts
+
+for n in range(1, PROMPT_SLOTS + 1):
+    g = "prompts"
+    add(f"/prompt/{n}/text", (s("text", MAX_TEXT_BYTES),), "rw",
+        f"Slot {n}: a text prompt (\"disco funk\"), encoded by MusicCoCa off the audio thread. Empty string clears.",
+        g, default=("",))
+    add(f"/prompt/{n}/audio", (s("path"),), "rw",
+        f"Slot {n}: an audio file as the prompt (any rate/channels; 10 s clips, averaged). Empty string clears.",
+        g, default=("",))
+    add(f"/prompt/{n}/embedding", (Arg("embedding", "blob", max_bytes=EMBEDDING_DIM * 4),), "w",
+        f"Slot {n}: a raw 768-d MusicCoCa embedding, 768 little-endian float32 (3072 bytes).", g)
+    add(f"/prompt/{n}/tokens", (TOKEN,), "w",
+        f"Slot {n}: 12 raw MusicCoCa RVQ tokens (0..1023), used without MusicCoCa files.",
+        g, min_count=STYLE_TOKENS, max_count=STYLE_TOKENS)
+    add(f"/prompt/{n}/weight", (f("weight", 0.0, 1.0),), "rw",
+        f"Slot {n}: blend weight. Weights are normalised over active slots; 0 parks the slot.",
+        g, default=(1.0 if n == 1 else 0.0,))
+    add(f"/prompt/{n}/clear", (), "event", f"Slot {n}: forget its prompt and park it (weight 0).", g)
+    add(f"/prompt/{n}/status", (e("status", "empty", "encoding", "ready", "error"),), "r",
+        f"Slot {n}: what the slot holds: empty, encoding, ready, or error (see /mrtd/error).", g,
+        default=("empty",))
+
+add("/prompt/weights", (f("weight", 0.0, 1.0),), "rw",
+    "All slot weights at once, slot 1 first (fewer values set the first slots only).",
+    "prompts", min_count=1, max_count=PROMPT_SLOTS)
+add("/style/tokens", (TOKEN,), "r",
+    "The 12 MusicCoCa tokens the model is conditioned on now (the quantised blend).",
+    "prompts", min_count=STYLE_TOKENS, max_count=STYLE_TOKENS)
+add("/style/levels", (i("levels", 0, STYLE_TOKENS),), "rw",
+    "How many MusicCoCa levels condition the model (coarse first); the rest are masked. "
+    "12 = all (official Python), 6 = the official app's choice, 0 = no style at all.",
+    "prompts", default=(STYLE_TOKENS,))
+add("/style/mapper", (b("on"),), "rw",
+    "Map text embeddings into the audio embedding space before blending (the official apps do).",
+    "prompts", default=(True,))
+
+# --------------------------------------------------------------------------- notes and drums
+
+g = "notes"
+add("/note/on", (PITCH,), "event",
+    "Note on (MIDI pitch). The onset is never lost, even if the note ends within one 40 ms frame. "
+    "An optional second argument is the velocity 0..127; 0 means note off.",
+    g, alt_args=((PITCH, i("velocity", 0, 127)),))
+add("/note/off", (PITCH,), "event", "Note off (MIDI pitch).", g)
+add("/notes/all_off", (), "event", "Release every held note and the sustain pedal (panic).", g)
+add("/notes/sustain", (b("down"),), "rw", "Sustain pedal: held notes stay on until it is released.", g,
+    default=(False,))
+add("/notes/onset_mode", (e("mode", "auto_strum", "unmask"),), "rw",
+    "auto_strum: a held note is 'on, model decides' (3); unmask: onset (2) on its first frame, then sustain (1).",
+    g, default=("auto_strum",))
+add("/notes/unmask_width", (i("semitones", 0, 127),), "rw",
+    "Pitches within this many semitones of a held note are forced off; the rest stay free for the model. "
+    "0 = accompany (only your notes are fixed), 127 = solo (nothing but your notes).",
+    g, default=(0,))
+add("/notes/pitch", (PITCH, NOTE_STATE), "w",
+    "Raw state of one pitch: -1 masked (model free), 0 off, 1 sustain, 2 onset, 3 on (model decides).", g)
+add("/notes/list", (NOTE_STATE, PITCH), "w",
+    "One raw state for a list of pitches: state, then 1..128 pitches.", g, min_count=1, max_count=PITCHES)
+add("/notes/frame", (NOTE_STATE,), "rw",
+    "All 128 raw pitch states at once (pitch 0 first). Held notes are applied on top.",
+    g, min_count=PITCHES, max_count=PITCHES, default=(-1,) * PITCHES)
+add("/notes/clear", (), "event", "Set every raw pitch state back to -1 (masked).", g)
+add("/drums", (e("mode", "auto", "off", "on"),), "rw",
+    "Drums: auto (model decides), off (no drums), on (play drums).", g, default=("auto",))
+add("/drums/hit", (), "event", "Ask for drums on the next frame (what a MIDI channel-10 note does).", g)
+add("/midi/channel", (i("channel", 0, 16),), "rw",
+    "MIDI input channel for notes, 1..16; 0 = all channels (channel 10 is drums either way).",
+    g, default=(0,))
+
+# --------------------------------------------------------------------------- sampling and guidance
+
+g = "sampling"
+add("/guidance/style", (f("scale", -1.0, 7.0),), "rw",
+    "Prompt guidance (CFG, 0.2 steps): how strongly the style prompts are followed.", g, default=(3.0,))
+add("/guidance/notes", (f("scale", -1.0, 7.0),), "rw",
+    "Note guidance (CFG, 0.2 steps): how strongly the note states are followed.", g, default=(1.0,))
+add("/guidance/drums", (f("scale", -1.0, 7.0),), "rw",
+    "Drum guidance (CFG, 1.0 steps): how strongly the drum mode is followed.", g, default=(1.0,))
+add("/temperature", (f("temperature", 0.0, 4.0),), "rw",
+    "Sampling temperature; 0 = greedy (always the most likely token).", g, default=(1.3,))
+add("/topk", (i("k", 1, 1024),), "rw", "Sample from the k most likely tokens of each RVQ level.", g,
+    default=(40,))
+add("/seed", (i("seed", 0, 2**31 - 1),), "rw",
+    "Random seed; the same seed, model and events give the same audio. Applied at the next reset.",
+    g, default=(0,))
+add("/seed/rotation", (i("rotation", 0, 2**31 - 1),), "rw",
+    "Added to the seed at each reset, for a new variation from the same context.", g, default=(0,))
+
+# --------------------------------------------------------------------------- transport and output
+
+g = "transport"
+add("/reset", (), "event", "Start over from the reset target (start-up, prefill or loaded bank), with a short fade.", g)
+add("/reset/fade_ms", (f("ms", 0.0, 1000.0, "ms"),), "rw", "Fade length around a reset.", g, default=(20.0,))
+add("/pause", (b("paused"),), "rw", "Pause generation; the output fades to silence and resumes where it left off.",
+    g, default=(False,))
+add("/bypass", (b("bypassed"),), "rw", "Output silence; generation idles.", g, default=(False,))
+add("/volume", (f("gain", -60.0, 12.0, "dB"),), "rw", "Output volume (smoothed).", g, default=(0.0,))
+add("/mute", (b("muted"),), "rw", "Mute the output (smoothed).", g, default=(False,))
+add("/latency_ms", (f("ms", 20.0, 2000.0, "ms"),), "rw",
+    "Latency budget: at most this much generated audio waits in the output queue.", g, default=(80.0,))
+add("/responsive", (b("on"),), "rw",
+    "On a control change, drop queued-but-unplayed audio (with a fade) so the change is heard sooner.",
+    g, default=(False,))
+add("/prefill/audio", (s("path"),), "event",
+    "Seed the model's context with an audio file (up to 28 s); it becomes the reset target.", g)
+add("/prefill/silence", (), "event",
+    "Seed the context with silence; it becomes the reset target. Optional seconds (default 22).",
+    g, alt_args=((f("seconds", 0.04, 28.0, "s"),),))
+add("/prefill/input", (f("seconds", 0.04, 28.0, "s"),), "event",
+    "Seed the context with the last seconds captured from the JACK inputs.", g)
+add("/bank/save", (i("bank", 1, 128),), "event", "Save the model state and controls to a bank.", g)
+add("/bank/load", (i("bank", 1, 128),), "event", "Load a bank as the reset target and reset to it.", g)
+
+# --------------------------------------------------------------------------- effects
+
+FX_CHAIN: dict[str, tuple[Arg, ...]] = {
+    "filter": (
+        e("mode", "lowpass12", "lowpass24", "highpass12", "highpass24", "bandpass12", "bandpass24"),
+        f("cutoff_hz", 20.0, 20000.0, "Hz"), f("resonance", 0.0, 1.0), f("drive", 1.0, 10.0),
+    ),
+    "drive": (f("drive_db", 0.0, 40.0, "dB"),),
+    "chorus": (
+        f("rate_hz", 0.01, 10.0, "Hz"), f("depth", 0.0, 1.0), f("centre_delay_ms", 1.0, 30.0, "ms"),
+        f("feedback", -0.95, 0.95), f("mix", 0.0, 1.0),
+    ),
+    "delay": (f("time_s", 0.01, 2.0, "s"), f("feedback", 0.0, 0.95), f("mix", 0.0, 1.0)),
+    "reverb": (f("room_size", 0.0, 1.0), f("damping", 0.0, 1.0), f("width", 0.0, 1.0), f("mix", 0.0, 1.0)),
+    "compressor": (
+        f("threshold_db", -60.0, 0.0, "dB"), f("ratio", 1.0, 20.0), f("attack_ms", 0.1, 100.0, "ms"),
+        f("release_ms", 10.0, 1000.0, "ms"),
+    ),
+    "limiter": (f("threshold_db", -30.0, 0.0, "dB"), f("release_ms", 10.0, 1000.0, "ms")),
+    "gain": (f("gain_db", -60.0, 24.0, "dB"),),
+}
+FX_DEFAULTS: dict[str, dict[str, object]] = {
+    "filter": {"mode": "lowpass24", "cutoff_hz": 2000.0, "resonance": 0.2, "drive": 1.0},
+    "drive": {"drive_db": 12.0},
+    "chorus": {"rate_hz": 1.0, "depth": 0.25, "centre_delay_ms": 7.0, "feedback": 0.0, "mix": 0.5},
+    "delay": {"time_s": 0.375, "feedback": 0.35, "mix": 0.25},
+    "reverb": {"room_size": 0.5, "damping": 0.5, "width": 1.0, "mix": 0.25},
+    "compressor": {"threshold_db": -18.0, "ratio": 4.0, "attack_ms": 5.0, "release_ms": 100.0},
+    "limiter": {"threshold_db": -1.0, "release_ms": 100.0},
+    "gain": {"gain_db": 0.0},
+}
+add("/fx/bypass", (b("bypassed"),), "rw", "Bypass the whole post-effects chain (ramped).", "effects",
+    default=(False,))
+for name, params in FX_CHAIN.items():
+    add(f"/fx/{name}/on", (b("on"),), "rw", f"Switch the {name} effect in or out (ramped, no click).",
+        "effects", default=(False,))
+    for arg in params:
+        unit = f" ({arg.unit})" if arg.unit else ""
+        add(f"/fx/{name}/{arg.name}", (arg,), "rw", f"{name.capitalize()}: {arg.name.replace('_', ' ')}{unit}.",
+            "effects", default=(FX_DEFAULTS[name][arg.name],))
+
+# --------------------------------------------------------------------------- recording
+
+g = "recording"
+add("/record/start", (), "event", "Start recording the output to a WAV file (default: a timestamped name).",
+    g, alt_args=((s("path"),),))
+add("/record/stop", (), "event", "Stop recording and close the file.", g)
+add("/record/events/start", (), "event",
+    "Start writing the event log (frame-stamped OSC, JSON lines) that `mrtd render --events` replays.",
+    g, alt_args=((s("path"),),))
+add("/record/events/stop", (), "event", "Stop writing the event log.", g)
+
+# --------------------------------------------------------------------------- daemon and feedback
+
+g = "daemon"
+add("/ping", (), "event", "Replies /mrtd/pong to the sender.", g, reply="/mrtd/pong")
+add("/pong", (), "r", "Reply to /mrtd/ping.", g)
+add("/status", (), "event",
+    "Replies /mrtd/status with: model, device, frames/s, queue ms, underruns, xruns, latency ms, frame.",
+    g, reply="/mrtd/status")
+add("/subscribe", (i("port", 1, 65535),), "event",
+    "Send every state change and the meters (10 Hz or more) to this port (of the sender's host, or the host given first).",
+    g, alt_args=((s("host", 255), i("port", 1, 65535)),), reply="/mrtd/subscribed")
+add("/unsubscribe", (i("port", 1, 65535),), "event", "Stop sending feedback to this port.",
+    g, alt_args=((s("host", 255), i("port", 1, 65535)),))
+add("/get", (s("address", 255),), "event", "Replies with the address's current value, as if it had been set.", g)
+add("/error", (s("address", 255), s("reason", 1024)), "r", "Sent back when a message is refused; nothing changed.", g)
+add("/meters", (f("peak_l", 0.0, 16.0), f("peak_r", 0.0, 16.0), f("rms_l", 0.0, 16.0), f("rms_r", 0.0, 16.0),
+                f("fps", 0.0, 10000.0), f("queue_ms", 0.0, 100000.0, "ms")), "r",
+    "Output levels (linear), generation frames/s and queued audio, sent to subscribers.", g)
+add("/frame", (i("frame", 0, 2**31 - 1),), "r", "Index of the frame being generated (25 per second).", g)
+
+NAMESPACE = Namespace(_PARAMS)

@@ -74,7 +74,7 @@ for n in range(1, PROMPT_SLOTS + 1):
 
 add("/prompt/weights", (f("weight", 0.0, 1.0),), "rw",
     "All slot weights at once, slot 1 first (fewer values set the first slots only).",
-    "prompts", min_count=1, max_count=PROMPT_SLOTS)
+    "prompts", min_count=1, max_count=PROMPT_SLOTS, default=(1.0,) + (0.0,) * (PROMPT_SLOTS - 1))
 add("/style/tokens", (TOKEN,), "r",
     "The 12 MusicCoCa tokens the model is conditioned on now (the quantised blend).",
     "prompts", min_count=STYLE_TOKENS, max_count=STYLE_TOKENS)

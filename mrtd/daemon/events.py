@@ -1,0 +1,111 @@
+"""Event files: frame-stamped OSC messages as JSON lines, shared by live takes and replay.
+
+One line per applied control change: ``{"frame": F, "address": "/mrtd/...", "args": [...]}``.
+``mrtd serve --record-events`` writes the engine's log in this format and
+``mrtd render --events`` replays it, so live control and offline rendering speak one
+vocabulary (the OSC schema) and a take re-renders bit for bit.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, Any
+
+from mrtd.errors import UserError
+from mrtd.osc_schema import NAMESPACE, SchemaError
+
+
+@dataclass(frozen=True)
+class Event:
+    frame: int
+    address: str
+    args: tuple[Any, ...] = ()
+
+    def to_json(self) -> str:
+        args = [a.hex() if isinstance(a, bytes) else a for a in self.args]
+        return json.dumps({"frame": self.frame, "address": self.address, "args": args}, separators=(",", ":"))
+
+
+def _blob_args(address: str, args: list[Any]) -> list[Any]:
+    """Blobs travel as hex strings in JSON; turn them back into bytes for validation."""
+    param = NAMESPACE.get(address)
+    if param is None:
+        return args
+    out = list(args)
+    for i, spec in enumerate(param.args):
+        if spec.kind == "blob" and i < len(out) and isinstance(out[i], str):
+            try:
+                out[i] = bytes.fromhex(out[i])
+            except ValueError:
+                pass  # validation reports the wrong type
+    return out
+
+
+def parse_event(line: str, where: str = "") -> Event:
+    """One JSON line -> a validated Event; UserError naming ``where`` on any problem."""
+    try:
+        d = json.loads(line)
+    except json.JSONDecodeError as e:
+        raise UserError(f"{where}: not JSON: {e.msg}") from None
+    if not isinstance(d, dict) or set(d) - {"frame", "address", "args"} or "address" not in d or "frame" not in d:
+        raise UserError(f"{where}: expected an object with frame, address and args")
+    frame, address, args = d["frame"], d["address"], d.get("args", [])
+    if not isinstance(frame, int) or isinstance(frame, bool) or frame < 0:
+        raise UserError(f"{where}: frame must be a whole number >= 0, got {frame!r}")
+    if not isinstance(args, list):
+        raise UserError(f"{where}: args must be a list")
+    param = NAMESPACE.get(address) if isinstance(address, str) else None
+    if param is None:
+        raise UserError(f"{where}: unknown address {address!r}")
+    if param.access == "r":
+        raise UserError(f"{where}: {address} is read-only")
+    try:
+        values = param.validate(_blob_args(address, args))
+    except SchemaError as e:
+        raise UserError(f"{where}: {address}: {e}") from None
+    return Event(frame, address, values)
+
+
+def read_events(path: str | os.PathLike) -> list[Event]:
+    """All events of a file, in frame order (file order within a frame)."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as e:
+        raise UserError(f"cannot read event file {path}: {e.strerror}") from None
+    events = [
+        parse_event(line, f"{path}:{n}")
+        for n, line in enumerate(text.splitlines(), 1)
+        if line.strip() and not line.lstrip().startswith("#")
+    ]
+    return sorted(events, key=lambda e: e.frame)  # stable: file order kept within a frame
+
+
+class EventWriter:
+    """Appends events as JSON lines; flushed per write so a crash loses at most one line."""
+
+    def __init__(self, path: str | os.PathLike):
+        self.path = Path(path)
+        self._f: IO[str] | None = open(self.path, "w", encoding="utf-8")
+
+    def write(self, events: Iterable[Event]) -> None:
+        if self._f is None:
+            return
+        for e in events:
+            self._f.write(e.to_json() + "\n")
+        self._f.flush()
+
+    def close(self) -> None:
+        if self._f is not None:
+            self._f.close()
+            self._f = None
+
+    def __enter__(self) -> "EventWriter":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

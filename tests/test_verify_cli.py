@@ -48,3 +48,14 @@ def test_verify_missing_reference_is_one_line_error(tmp_path):
     r = _verify("--checkpoint", str(FIX / "mrt2_tiny.safetensors"), "--reference", str(tmp_path / "none.npz"))
     assert r.returncode != 0
     assert "not found" in r.stderr and "Traceback" not in r.stderr
+
+
+def test_verify_encoder_reference_passes():
+    r = _verify("--checkpoint", "tests/fixtures/mrt2_tiny.safetensors",
+                "--reference", "tests/fixtures/ref_mrt2_tiny_encoder.npz",
+                "--encoder", "tests/fixtures/mrt2_tiny_encoder.safetensors",
+                "--config", "tests/fixtures/mrt2_tiny.manifest.json")
+    assert r.returncode == 0, r.stderr + r.stdout
+    out = json.loads(r.stdout)
+    assert out["pass"] is True and out["encoder_pass"] is True
+    assert out["encoder_embeddings_max_abs"] <= 1e-4 and out["encoder_codes_match"] == 1.0

@@ -84,6 +84,12 @@ def _add_verify(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(run=_cmd_verify)
 
 
+def _add_render(sub: argparse._SubParsersAction) -> None:
+    from mrtd.daemon.render import add_render  # argparse only: no torch at import time
+
+    add_render(sub)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog=PROG,
@@ -97,8 +103,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("serve", help="run the real-time JACK daemon (audio out, OSC and MIDI in)")
     p.set_defaults(run=_not_yet("mrtd serve", "the JACK daemon"))
 
-    p = sub.add_parser("render", help="render audio offline to a WAV file, optionally replaying events")
-    p.set_defaults(run=_not_yet("mrtd render", "the real-time engine"))
+    _add_render(sub)
 
     _add_verify(sub)
 

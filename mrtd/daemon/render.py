@@ -1,0 +1,163 @@
+"""``mrtd render``: the engine run offline, as fast as the machine allows.
+
+Same code path as live: events are posted for their frames, :meth:`Engine.step_frame`
+is pulled by the output queue level and the audio is read through the real-time reader
+(fades, gain), only without waiting for the clock. Output: 24-bit PCM WAV by default
+(``--format float`` for 32-bit float), 48 kHz stereo.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from mrtd.errors import UserError
+
+if TYPE_CHECKING:  # the CLI imports this module for its parser: keep torch out of --help
+    import numpy as np
+
+    from mrtd.daemon.engine import Engine
+
+SAMPLE_RATE = 48000
+
+SUBTYPES = {"pcm24": "PCM_24", "pcm16": "PCM_16", "float": "FLOAT"}
+BLOCK = 1024  # reader period, like a JACK buffer
+
+
+def load_engine(checkpoint: str | None, config: str | None, demo: bool, seed: int,
+                encoder: str | None = None, **kw) -> Engine:
+    """An engine on the demo model or a checkpoint (float32, CPU).
+
+    The SpectroStream encoder (audio prefill) is ``encoder`` if given, else
+    ``encoder.safetensors`` found beside the checkpoint or in the official resources
+    folder, else none (audio prefill then answers a clear error)."""
+    from mrtd.daemon.engine import Engine
+
+    if demo:
+        from mrtd.daemon.demo import build_demo
+
+        model, dec = build_demo()
+    elif checkpoint:
+        from mrtd.model.codec_decoder import load_decoder
+        from mrtd.model.config import MRT2Config
+        from mrtd.model.depthformer import load_depthformer
+
+        if not Path(checkpoint).is_file():
+            raise UserError(f"checkpoint not found: {checkpoint}")
+        cfg = MRT2Config.from_manifest(config) if config else None
+        model = load_depthformer(checkpoint, cfg)
+        dec = load_decoder(checkpoint, cfg.codec if cfg else None)
+        kw["encoder"] = _find_encoder(checkpoint, encoder)
+    else:
+        raise UserError("give --checkpoint CKPT or --demo")
+    if demo and encoder:
+        raise UserError("--encoder needs --checkpoint (the demo model has no encoder)")
+    return Engine(model, dec, seed=seed, **kw)
+
+
+def _find_encoder(checkpoint: str, explicit: str | None):
+    from mrtd.model.checkpoint import CheckpointError
+    from mrtd.model.codec_encoder import find_encoder_file, load_encoder
+
+    try:
+        path = find_encoder_file(checkpoint, explicit)
+    except CheckpointError:
+        if explicit:
+            raise
+        return None
+    return load_encoder(path, checkpoint)
+
+
+def render(engine: Engine, seconds: float, progress=None) -> np.ndarray:
+    """``seconds`` of audio ``[n, 2]`` float32 through the live pipeline, unpaced."""
+    import numpy as np
+
+    total = int(round(seconds * SAMPLE_RATE))
+    out = np.zeros((total, 2), np.float32)
+    pos = 0
+    while pos < total:
+        while engine.output.has_room():
+            engine.step_frame()
+        n = min(BLOCK, total - pos)
+        engine.read_into(out[pos:pos + n])
+        pos += n
+        if progress is not None:
+            progress(pos / SAMPLE_RATE)
+    return out
+
+
+def run_render(args: argparse.Namespace) -> int:
+    import numpy as np
+    import soundfile as sf
+    import torch
+    from rich.console import Console
+    from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
+
+    from mrtd.daemon.events import EventWriter, read_events
+
+    console = Console(stderr=True)
+    logging.basicConfig(level=logging.WARNING, format="mrtd: %(message)s")
+    if args.seconds <= 0:
+        raise UserError("--seconds must be > 0")
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    events = read_events(args.events) if args.events else []
+    out_path = Path(args.out)
+    if not out_path.parent.exists():
+        raise UserError(f"output directory does not exist: {out_path.parent}")
+    sink = EventWriter(args.log_events) if args.log_events else None
+    engine = load_engine(args.checkpoint, args.config, args.demo, args.seed, args.encoder, event_sink=sink,
+                         strict=True, bank_dir=args.bank_dir)
+    if args.demo:
+        console.print("[bold red]DEMO MODEL: untrained weights, the output is noise-like, not music[/]")
+    engine.post_events(events)
+    t0 = time.perf_counter()
+    with Progress(TextColumn("rendering"), BarColumn(), TextColumn("{task.completed:.1f}/{task.total:.1f} s"),
+                  TextColumn("{task.fields[speed]}"), TimeRemainingColumn(), console=console,
+                  disable=args.quiet) as bar:
+        task = bar.add_task("render", total=args.seconds, speed="")
+
+        def progress(done: float) -> None:
+            el = time.perf_counter() - t0
+            bar.update(task, completed=done, speed=f"{done / el:.1f}x real time" if el > 0 else "")
+
+        try:
+            audio = render(engine, args.seconds, progress)
+        finally:
+            if sink is not None:
+                sink.close()
+    elapsed = time.perf_counter() - t0
+    sf.write(str(out_path), np.clip(audio, -1.0, 1.0), SAMPLE_RATE, subtype=SUBTYPES[args.format])
+    console.print(f"wrote {out_path} ({args.seconds:g} s, {SUBTYPES[args.format]}, {engine.frame} frames, "
+                  f"{args.seconds / elapsed:.1f}x real time)")
+    return 0
+
+
+def add_render(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "render", help="render audio offline to a WAV file, optionally replaying events",
+        description="Run the engine offline (same code path as live, without real-time pacing) "
+        "and write a 48 kHz stereo WAV. Replaying an event file with the same checkpoint and seed "
+        "gives bit-identical audio on CPU.")
+    src = p.add_mutually_exclusive_group(required=True)
+    src.add_argument("--checkpoint", metavar="CKPT", help="generation checkpoint (.safetensors, official layout)")
+    src.add_argument("--demo", action="store_true", help="the embedded untrained demo model (no files needed)")
+    p.add_argument("--config", metavar="MANIFEST.json", help="model config (default: inferred from the checkpoint)")
+    p.add_argument("--encoder", metavar="ENCODER.safetensors",
+                   help="SpectroStream encoder for /mrtd/prefill/audio events (default: encoder.safetensors "
+                   "beside the checkpoint or in resources/spectrostream/, if present)")
+    p.add_argument("--seconds", type=float, required=True, help="length of the output")
+    p.add_argument("--seed", type=int, default=0, help="sampling seed (default: 0)")
+    p.add_argument("--events", metavar="FILE", help="JSON-lines event file to replay (frame-stamped OSC)")
+    p.add_argument("--log-events", metavar="FILE", help="write every applied change (replayable) to FILE")
+    p.add_argument("--bank-dir", metavar="DIR", help="directory of state banks for /mrtd/bank/* events")
+    p.add_argument("--out", metavar="OUT.wav", required=True, help="output WAV file")
+    p.add_argument("--format", choices=sorted(SUBTYPES), default="pcm24",
+                   help="sample format: pcm24 (default), pcm16 or float (32-bit)")
+    p.add_argument("--threads", type=int, default=1,
+                   help="torch CPU threads (default: 1, fastest for small models; 0 = torch's choice)")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(run=run_render)

@@ -31,6 +31,23 @@ SAMPLE_RATE = 48000
 PERIOD = 256
 
 
+# --------------------------------------------------------------------------- torch
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _one_torch_thread() -> Iterator[None]:
+    """One torch thread: the tiny models run fastest so on 2 cores, and jackd keeps a core."""
+    try:
+        import torch
+    except ImportError:
+        yield
+        return
+    n = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(n)
+
+
 # --------------------------------------------------------------------------- ports
 
 

@@ -21,14 +21,6 @@ CKPT = FIX / "mrt2_tiny.safetensors"
 MANIFEST = FIX / "mrt2_tiny.manifest.json"
 
 
-@pytest.fixture(scope="module", autouse=True)
-def _threads():
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
-
-
 @pytest.fixture(scope="module")
 def cfg() -> MRT2Config:
     return MRT2Config.from_manifest(MANIFEST)

@@ -22,14 +22,6 @@ FIX = Path(__file__).parent / "fixtures"
 STYLE = list(range(100, 112))
 
 
-@pytest.fixture(scope="module", autouse=True)
-def _one_thread():
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
-
-
 @pytest.fixture(scope="module")
 def demo():
     return build_demo()

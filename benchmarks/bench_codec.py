@@ -10,14 +10,13 @@ from __future__ import annotations
 
 import argparse
 import json
-import platform
-import subprocess
 import time
 from dataclasses import replace
 from pathlib import Path
 
 import torch
 
+from mrtd.bench_env import environment
 from mrtd.model.codec_config import CodecConfig
 from mrtd.model.codec_decoder import SpectroStreamDecoder, place
 
@@ -62,13 +61,6 @@ def bench(cfg: CodecConfig, device: str, dtype: torch.dtype, frames: int, warmup
             "ms_per_frame_p90": 1e3 * times[int(0.9 * (len(times) - 1))], "realtime_factor": 40.0 / (1e3 * sum(times) / len(times))}
 
 
-def git_sha() -> str | None:
-    try:
-        return subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True, check=True,
-                              cwd=Path(__file__).parent).stdout.strip()
-    except Exception:
-        return None
-
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -85,9 +77,7 @@ def main() -> None:
         torch.set_num_threads(a.threads)
     torch.backends.cuda.matmul.allow_tf32 = torch.backends.cudnn.allow_tf32 = False
     dtype = getattr(torch, a.dtype)
-    env = {"git_sha": git_sha(), "torch": torch.__version__, "python": platform.python_version(),
-           "device": a.device, "device_name": torch.cuda.get_device_name() if a.device.startswith("cuda")
-           else platform.processor() or platform.machine(), "dtype": a.dtype, "threads": torch.get_num_threads()}
+    env = environment(a.device, a.dtype)
     results = {}
     with torch.inference_mode():
         for w in a.widths.split(","):

@@ -10,14 +10,13 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import platform
 import time
 from pathlib import Path
 
 import numpy as np
 import torch
 
+from mrtd.bench_env import environment
 from mrtd.daemon.demo import build_demo
 from mrtd.daemon.engine import Engine
 from mrtd.daemon.render import render
@@ -43,9 +42,7 @@ def main() -> None:
         "elapsed_s": round(elapsed, 3), "realtime_factor": round(a.seconds / elapsed, 2),
         "frames": engine.frame, "frame_ms_mean_last50": round(float(ms.mean()), 3),
         "frame_ms_max_last50": round(float(ms.max()), 3), "peak": float(np.abs(audio).max()),
-        "env": {"python": platform.python_version(), "torch": torch.__version__, "threads": a.threads,
-                "cpu_count": os.cpu_count(), "machine": platform.machine(), "processor": platform.processor(),
-                "platform": platform.platform()},
+        "env": environment(),
     }
     Path(a.out).parent.mkdir(parents=True, exist_ok=True)
     Path(a.out).write_text(json.dumps(res, indent=1) + "\n")

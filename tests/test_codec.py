@@ -87,19 +87,9 @@ def test_decode_gen_codes(dec, ref):
     assert maxabs(out, ref["gen_waveform_float"][1920:]) <= 1e-5
 
 
-def _stream(dec, codes: torch.Tensor):
-    state = dec.init_state(codes.shape[0])
-    outs, valid = [], []
-    for t in range(codes.shape[1]):
-        a, v = dec.step(codes[:, t], state)
-        outs.append(a)
-        valid.append(v)
-    return torch.cat(outs, 1), valid, state
-
-
 def test_streaming_parity_and_first_step(dec, ref):
     codes = torch.from_numpy(ref["ss_codes"])
-    out, valid, _ = _stream(dec, codes)
+    out, valid, _ = dec.stream(codes)
     assert valid == [False] + [True] * (codes.shape[1] - 1)
     assert torch.count_nonzero(out[:, :1920]) == 0
     assert maxabs(out, ref["ss_waveform_step"]) <= 1e-5
@@ -112,7 +102,7 @@ def test_batch_and_reset(dec, ref):
     codes = torch.stack([a, b])
     off = dec(codes)
     assert maxabs(off[1:], dec(b[None]).numpy()) <= 1e-6
-    out, _, state = _stream(dec, codes)
+    out, _, state = dec.stream(codes)
     assert maxabs(out[:, 1920:], off.numpy()) <= 1e-6
     state.reset()
     again = torch.cat([dec.step(codes[:, t], state)[0] for t in range(codes.shape[1])], 1)

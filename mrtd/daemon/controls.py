@@ -69,13 +69,8 @@ class Controls:
     @staticmethod
     def check(address: str, args: tuple | list) -> tuple:
         """Validated, converted args; UserError for anything the engine cannot take."""
-        param = NAMESPACE.get(address)
-        if param is None:
-            raise UserError(f"unknown address {address}")
-        if param.access == "r":
-            raise UserError(f"{address} is read-only")
         try:
-            values = param.validate(list(args))
+            values = NAMESPACE.check(address, list(args))
         except SchemaError as e:
             raise UserError(f"{address}: {e}") from None
         tail = address.rsplit("/", 1)[-1]

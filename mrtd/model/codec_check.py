@@ -62,16 +62,10 @@ def codec_report(ref: Mapping[str, Any], checkpoint_path: str | os.PathLike, dev
         r["decode_layer_max_abs"] = _maxabs(layer, ref["ss_waveform_layer"])
         r["decode_codes_to_waveform_max_abs"] = _maxabs(layer, ref["ss_waveform_codes_to_waveform"])
 
-        state = dec.init_state(ss_codes.shape[0])
-        outs, valid = [], []
-        for t in range(ss_codes.shape[1]):
-            a, v = dec.step(ss_codes[:, t], state)
-            outs.append(a)
-            valid.append(v)
-        stream = torch.cat(outs, 1)
+        stream, valid, _ = dec.stream(ss_codes)
+        spf = stream.shape[1] // len(valid)
         r["decode_step_max_abs"] = _maxabs(stream, ref["ss_waveform_step"])
-        r["first_step_silent"] = bool((not valid[0]) and all(valid[1:]) and not outs[0].abs().max().item())
-        spf = stream.shape[1] // len(outs)
+        r["first_step_silent"] = bool((not valid[0]) and all(valid[1:]) and not stream[:, :spf].abs().max().item())
         r["streaming_vs_offline_max_abs"] = _maxabs(stream[:, spf:], layer.float().cpu().numpy())
 
         gen_codes = torch.from_numpy(np.asarray(ref["gen_codes"])).to(dev)[None]

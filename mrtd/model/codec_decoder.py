@@ -283,6 +283,20 @@ class SpectroStreamDecoder(nn.Module):
         spec = self.spectrum(self._embed(codes_or_emb))[:, :, self.lookahead:]
         return transform_output(istft(spec, self.window), output)
 
+    def stream(self, codes_or_emb: torch.Tensor, state: DecoderState | None = None,
+               output: str = "float") -> tuple[torch.Tensor, list[bool], DecoderState]:
+        """A whole ``[B, T, Q|F]`` sequence through :meth:`step`, frame by frame.
+
+        Returns ``(audio [B, T*1920, 2], valid per step, state)``; audio of step ``t`` is
+        frame ``t - 1`` (the first step is silent)."""
+        state = self.init_state(codes_or_emb.shape[0]) if state is None else state
+        outs, valid = [], []
+        for t in range(codes_or_emb.shape[1]):
+            a, v = self.step(codes_or_emb[:, t], state, output)
+            outs.append(a)
+            valid.append(v)
+        return torch.cat(outs, 1), valid, state
+
     @torch.inference_mode()
     def step(self, codes_or_emb: torch.Tensor, state: DecoderState,
              output: str = "float") -> tuple[torch.Tensor, bool]:

@@ -2,15 +2,14 @@
 
 Checks (depthformer, when the reference has ``tf_*`` arrays): teacher-forced logits,
 forced-token streaming logits on every generated frame (plus temporal outputs), and
-free-running greedy tokens up to the first low-margin (frame, level). Codec checks come
-from ``mrtd.model.codec_check`` when that module exists. Prints one JSON object; exit
+free-running greedy tokens up to the first low-margin (frame, level). Codec and encoder
+checks come from ``mrtd.model.codec_check``. Prints one JSON object; exit
 status 0 only when every check passes.
 """
 
 from __future__ import annotations
 
 import argparse
-import importlib
 import json
 import time
 from pathlib import Path
@@ -160,26 +159,26 @@ def run_verify(args: argparse.Namespace) -> int:
         ok = ok and rep["depthformer_pass"]
         checked = True
 
-    codec = _codec_check()
-    if codec is not None:
-        if args.checkpoint and "ss_codes" in ref:
-            # SpectroStream is float32 in every official configuration (its references too)
-            rep = codec.codec_report(ref, args.checkpoint, device, torch.float32)
-            _merge(result, rep, "codec_")
-            result["codec_dtype"] = "float32"
-            result["codec_pass"] = bool(rep.get("pass", False))
-            ok = ok and result["codec_pass"]
-            checked = True
-        if args.encoder:
-            rep = codec.encoder_report(ref, args.encoder, args.checkpoint, device)
-            _merge(result, rep, "encoder_")
-            result["encoder_pass"] = bool(rep.get("pass", False))
-            ok = ok and result["encoder_pass"]
-            checked = True
-    else:
-        result["codec_checks"] = "skipped (mrtd.model.codec_check not available)"
+    if args.checkpoint and "ss_codes" in ref:
+        from mrtd.model.codec_check import codec_report
+
+        # SpectroStream is float32 in every official configuration (its references too)
+        rep = codec_report(ref, args.checkpoint, device, torch.float32)
+        _merge(result, rep, "codec_")
+        result["codec_dtype"] = "float32"
+        result["codec_pass"] = bool(rep.get("pass", False))
+        ok = ok and result["codec_pass"]
+        checked = True
+    if args.encoder:
+        from mrtd.model.codec_check import encoder_report
+
+        rep = encoder_report(ref, args.encoder, args.checkpoint, device)
+        _merge(result, rep, "encoder_")
+        result["encoder_pass"] = bool(rep.get("pass", False))
+        ok = ok and result["encoder_pass"]
+        checked = True
     if not checked:
-        raise UserError(f"{ref_path}: nothing to check (no depthformer arrays, or codec checks unavailable/missing flags)")
+        raise UserError(f"{ref_path}: nothing to check (no depthformer or codec arrays, and no --encoder)")
     result["pass"] = bool(ok)
     print(json.dumps(result, indent=None))
     return 0 if ok else 1
@@ -191,11 +190,3 @@ def _merge(result: dict, rep: dict, prefix: str) -> None:
         if k != "pass":
             result[prefix + k if k in result else k] = v
 
-
-def _codec_check():
-    try:
-        return importlib.import_module("mrtd.model.codec_check")
-    except ModuleNotFoundError as e:
-        if e.name == "mrtd.model.codec_check":
-            return None
-        raise

@@ -201,6 +201,16 @@ class Namespace:
         except KeyError:
             raise SchemaError(f"unknown address {address}") from None
 
+    def check(self, address: str, values: list[Any] | tuple[Any, ...]) -> tuple[Any, ...]:
+        """Validate an incoming message (one that sets or triggers something); the
+        SchemaError's text does not repeat the address, callers prefix it."""
+        param = self._by_address.get(address)
+        if param is None:
+            raise SchemaError("unknown address")
+        if param.access == "r":
+            raise SchemaError("read-only")
+        return param.validate(values)
+
     def groups(self) -> list[str]:
         seen: dict[str, None] = {}
         for p in self.params:

@@ -100,8 +100,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("-V", "--version", action="version", version=f"{PROG} {__version__}")
     sub = parser.add_subparsers(title="commands", metavar="COMMAND", dest="command")
 
-    p = sub.add_parser("serve", help="run the real-time JACK daemon (audio out, OSC and MIDI in)")
-    p.set_defaults(run=_not_yet("mrtd serve", "the JACK daemon"))
+    from mrtd.daemon.serve import add_serve  # argparse only at import time
+
+    add_serve(sub)
 
     _add_render(sub)
 
@@ -121,7 +122,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
+    argv = list(sys.argv[1:] if argv is None else argv)
     args = parser.parse_args(argv)
+    args.argv = argv  # what was typed (serve merges its config file under it)
     if getattr(args, "run", None) is None:
         parser.print_help()
         return 2

@@ -95,7 +95,7 @@ def test_refusals_are_immediate_and_clear(demo):
     with pytest.raises(UserError, match="out of range"):
         e.post("/mrtd/temperature", 9.0)
     with pytest.raises(UserError, match="not an engine control"):
-        e.post("/mrtd/fx/reverb/on", True)
+        e.post("/mrtd/midi/channel", 3)
     e.post("/mrtd/prompt/2/text", "")  # clearing is fine
 
 

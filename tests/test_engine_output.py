@@ -84,7 +84,7 @@ def test_live_queue_never_exceeds_budget_plus_a_frame():
     e = Engine(*build_demo(), seed=0, latency_ms=80)
     e.start()
     period = 256
-    out = np.empty((period, 2), np.float32)
+    out = np.empty((period, 4), np.float32)  # wet L/R, dry L/R
     worst = 0
     t0 = time.perf_counter()
     try:

@@ -46,6 +46,7 @@ class Controls:
         self.slot_tokens: list[np.ndarray | None] = [None] * PROMPT_SLOTS
         self.slot_weight = [float(_default(f"/mrtd/prompt/{n}/weight")) for n in range(1, PROMPT_SLOTS + 1)]
         self.style_levels = int(_default("/mrtd/style/levels"))
+        self.style_mapper = bool(_default("/mrtd/style/mapper"))
         self.raw_notes = np.full(PITCHES, -1, np.int8)
         self.tracker = NoteTracker()
         self.onset_mode = str(_default("/mrtd/notes/onset_mode"))
@@ -88,8 +89,8 @@ class Controls:
     def handles(address: str) -> bool:
         if address in ACTIONS or address in OUTPUT:
             return True
-        if address.startswith("/mrtd/prompt/"):
-            return True
+        if address.startswith("/mrtd/prompt/") or address.startswith("/mrtd/fx/"):
+            return True  # effects: values checked by the schema, applied by the engine's chain
         return address in _SETTERS
 
     # ---- applying (generation thread only) -----------------------------------------------
@@ -115,6 +116,24 @@ class Controls:
             self.slot_tokens[i] = None
             if what == "clear":
                 self.slot_weight[i] = 0.0
+
+    # ---- reading back (any thread: plain attribute reads, a snapshot may be a frame old) --
+    def value(self, address: str) -> tuple | None:
+        """The current value of a readable engine address, as the OSC reply carries it."""
+        if address.startswith("/mrtd/prompt/"):
+            parts = address.split("/")
+            if parts[3] == "weights":
+                return tuple(self.slot_weight)
+            i, what = int(parts[3]) - 1, parts[4]
+            if what == "weight":
+                return (self.slot_weight[i],)
+            if what == "status":
+                return ("empty" if self.slot_tokens[i] is None else "ready",)
+            if what in ("text", "audio"):
+                return ("",)
+            return None
+        get = _GETTERS.get(address)
+        return None if get is None else get(self)
 
     # ---- one frame's inputs --------------------------------------------------------------
     def style_tokens(self) -> np.ndarray:
@@ -204,6 +223,7 @@ def _drum_hit(c: Controls, v: tuple) -> None:
 
 _SETTERS = {
     "/mrtd/style/levels": _set("style_levels"),
+    "/mrtd/style/mapper": _set("style_mapper"),
     "/mrtd/note/on": _note_on,
     "/mrtd/note/off": lambda c, v: c.tracker.note_off(v[0]),
     "/mrtd/notes/all_off": lambda c, v: c.tracker.all_off(),
@@ -230,4 +250,34 @@ _SETTERS = {
     "/mrtd/latency_ms": _set("latency_ms"),
     "/mrtd/responsive": _set("responsive"),
     "/mrtd/reset/fade_ms": _set("reset_fade_ms"),
+}
+
+
+def _get(attr: str):
+    return lambda c: (getattr(c, attr),)
+
+
+_GETTERS = {
+    "/mrtd/style/tokens": lambda c: tuple(int(t) for t in c.style_tokens()),
+    "/mrtd/style/levels": _get("style_levels"),
+    "/mrtd/style/mapper": _get("style_mapper"),
+    "/mrtd/notes/sustain": lambda c: (c.tracker.pedal,),
+    "/mrtd/notes/onset_mode": _get("onset_mode"),
+    "/mrtd/notes/unmask_width": _get("unmask_width"),
+    "/mrtd/notes/frame": lambda c: tuple(int(x) for x in c.raw_notes),
+    "/mrtd/drums": _get("drums"),
+    "/mrtd/guidance/style": lambda c: (c.guidance[0],),
+    "/mrtd/guidance/notes": lambda c: (c.guidance[1],),
+    "/mrtd/guidance/drums": lambda c: (c.guidance[2],),
+    "/mrtd/temperature": _get("temperature"),
+    "/mrtd/topk": _get("top_k"),
+    "/mrtd/seed": _get("seed"),
+    "/mrtd/seed/rotation": _get("rotation"),
+    "/mrtd/volume": _get("volume_db"),
+    "/mrtd/mute": _get("mute"),
+    "/mrtd/pause": _get("pause"),
+    "/mrtd/bypass": _get("bypass"),
+    "/mrtd/latency_ms": _get("latency_ms"),
+    "/mrtd/responsive": _get("responsive"),
+    "/mrtd/reset/fade_ms": _get("reset_fade_ms"),
 }

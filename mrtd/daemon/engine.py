@@ -12,7 +12,9 @@ Generation is pulled by the output queue: a frame is made only when it fits in t
 latency budget. :meth:`step_frame` is the whole frame pipeline; the live thread and the
 offline renderer both call it (the renderer just does not wait for the clock).
 Frame ``F``'s audio comes out of the codec one step later (decoder lookahead); the
-first, invalid codec frame after a start or reset is not queued.
+first, invalid codec frame after a start or reset is not queued. Each frame's audio is
+queued twice, as four channels: post-effects (wet L/R) and pre-effects (dry L/R).
+Effect changes are controls like any other, so they too land on a frame and replay.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ import logging
 import threading
 import time
 from collections import deque
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +35,7 @@ import torch
 
 from mrtd.daemon.banks import bank_path, load_bank, save_bank
 from mrtd.daemon.controls import ACTIONS, OUTPUT, PLAYING, Controls
+from mrtd.daemon.effects import EffectsChain
 from mrtd.daemon.events import Event, EventWriter
 from mrtd.daemon.output import OutputQueue, db_to_gain
 from mrtd.errors import UserError
@@ -47,6 +51,7 @@ FRAME_RATE = 25
 PREFILL_MAX_S = 28.0
 PREFILL_TRIM = 25  # frames trimmed at each end of an encoded audio prefill (official)
 CODEC_WARMUP = 8  # prefill frames run through the codec so the first audio is continuous
+CHANNELS = 4  # queued per sample: wet L, wet R (post-effects), dry L, dry R (pre-effects)
 
 
 class Engine:
@@ -61,7 +66,11 @@ class Engine:
         self.controls.seed = int(seed)
         if latency_ms is not None:
             self.controls.latency_ms = float(latency_ms)
-        self.output = OutputQueue(self.controls.latency_ms)
+        self.output = OutputQueue(self.controls.latency_ms, channels=CHANNELS)
+        self.effects = EffectsChain(self.output.sample_rate, self.output.frame)
+        self.listeners: list[Callable[[Event], None]] = []  # told of every applied change
+        self.levels = np.zeros(4, np.float32)  # last frame's wet peak L/R, rms L/R
+        self._frame_buf = np.zeros((self.output.frame, CHANNELS), np.float32)
         self.bank_dir = Path(bank_dir) if bank_dir is not None else None
         self.event_sink = event_sink
         self.strict = strict  # raise errors from applied events (offline) instead of logging them
@@ -120,11 +129,19 @@ class Engine:
             self.applied.append(ev)
             if self.event_sink is not None:
                 self.event_sink.write([ev])
+            for listener in self.listeners:
+                try:
+                    listener(ev)
+                except Exception:  # a feedback target must never stop the stream
+                    log.exception("listener failed on %s", address)
         return changed
 
     def _apply(self, address: str, values: tuple) -> bool:
         if address in ACTIONS:
             self._action(address, values)
+            return False
+        if EffectsChain.handles(address):
+            self.effects.set(address, values)
             return False
         self.controls.apply(address, values)
         if address in OUTPUT:
@@ -154,7 +171,13 @@ class Engine:
         out = self.model.step(self.state, cond, self._temp, self._topk, noise)
         audio, valid = self.decoder.step(ids_to_codes(out.tokens), self.dec_state)
         if valid:
-            self.output.write((audio[0].float() * OUTPUT_GAIN).numpy())
+            buf = self._frame_buf
+            np.multiply(audio[0].float().numpy(), OUTPUT_GAIN, out=buf[:, 2:])
+            wet = self.effects.process(buf[:, 2:])
+            buf[:, :2] = wet
+            np.max(np.abs(wet), axis=0, out=self.levels[:2])
+            self.levels[2:] = np.sqrt(np.mean(np.square(wet), axis=0))
+            self.output.write(buf, frame_id=self.frame - 1)
         self.last_tokens = out.tokens[0]
         self.frame += 1
         self.frame_ms.append(1000 * (time.perf_counter() - t0))
@@ -308,9 +331,33 @@ class Engine:
                 self.errors.append(f"frame {self.frame}: {e}")
                 time.sleep(0.04)
 
+    @property
+    def stopped(self) -> bool:
+        """True when no generation thread is running (nothing will fill the queue)."""
+        return self._thread is None or self._stop.is_set()
+
     def read_into(self, out: np.ndarray) -> None:
-        """The audio side's call (JACK process callback): RT-safe, see OutputQueue."""
+        """The audio side's call (JACK process callback): ``out`` is ``[n, 4]`` (wet L/R,
+        dry L/R); RT-safe, see OutputQueue."""
         self.output.read_into(out)
+
+    def lead_frames(self) -> int:
+        """How far generation runs ahead of playback when the queue is full: a control
+        stamped with playback time is applied this many frames after the frame heard then."""
+        return -(-self.output.budget // self.output.frame) + 2
+
+    def frame_for_sample(self, sample: int) -> int | None:
+        """The frame at which a control timed at output stream sample ``sample`` lands, at
+        a constant latency (:meth:`lead_frames`); None when that time is not mapped (no
+        audio queued there yet): then "as soon as possible" is all one can do."""
+        heard = self.output.frame_at(sample)
+        return None if heard is None else heard + self.lead_frames()
+
+    def value(self, address: str) -> tuple | None:
+        """Current value of a readable address (controls or effects), for OSC queries."""
+        if EffectsChain.handles(address):
+            return self.effects.value(address)
+        return self.controls.value(address)
 
     def status(self) -> dict[str, Any]:
         ms = list(self.frame_ms)
@@ -318,6 +365,6 @@ class Engine:
         return {
             "model": self.cfg.name, "frame": self.frame, "resets": self.resets,
             "frame_ms": mean, "fps": 1000.0 / mean if mean else 0.0,
-            "style_tokens": self.controls.style_tokens().tolist(),
+            "style_tokens": self.controls.style_tokens().tolist(), "lead_frames": self.lead_frames(),
             "errors": list(self.errors)[-5:], **self.output.status(),
         }

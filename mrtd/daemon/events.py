@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import threading
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -83,23 +84,30 @@ def read_events(path: str | os.PathLike) -> list[Event]:
 
 
 class EventWriter:
-    """Appends events as JSON lines; flushed per write so a crash loses at most one line."""
+    """Appends events as JSON lines; flushed per write so a crash loses at most one line.
+    Thread-safe: the engine writes while the daemon may close it (``/mrtd/record/events/stop``)."""
 
     def __init__(self, path: str | os.PathLike):
         self.path = Path(path)
-        self._f: IO[str] | None = open(self.path, "w", encoding="utf-8")
+        try:
+            self._f: IO[str] | None = open(self.path, "w", encoding="utf-8")
+        except OSError as e:
+            raise UserError(f"cannot write event log {self.path}: {e.strerror}") from None
+        self._lock = threading.Lock()
 
     def write(self, events: Iterable[Event]) -> None:
-        if self._f is None:
-            return
-        for e in events:
-            self._f.write(e.to_json() + "\n")
-        self._f.flush()
+        with self._lock:
+            if self._f is None:
+                return
+            for e in events:
+                self._f.write(e.to_json() + "\n")
+            self._f.flush()
 
     def close(self) -> None:
-        if self._f is not None:
-            self._f.close()
-            self._f = None
+        with self._lock:
+            if self._f is not None:
+                self._f.close()
+                self._f = None
 
     def __enter__(self) -> "EventWriter":
         return self

@@ -40,12 +40,15 @@ class OutputQueue:
     """Latency-bounded SPSC audio queue with an RT-safe, click-free reader."""
 
     def __init__(self, latency_ms: float = 80.0, *, fade_ms: float = 5.0, max_period: int = 8192,
-                 sample_rate: int = SAMPLE_RATE, frame: int = FRAME):
-        self.sample_rate, self.frame = sample_rate, frame
+                 sample_rate: int = SAMPLE_RATE, frame: int = FRAME, channels: int = CHANNELS):
+        self.sample_rate, self.frame, self.channels = sample_rate, frame, channels
         cap = int(MAX_LATENCY_MS / 1000 * sample_rate) + 2 * frame + max_period
         self.capacity = 1 << (cap - 1).bit_length()
         self._mask = self.capacity - 1
-        self._buf = np.zeros((self.capacity, CHANNELS), np.float32)
+        self._buf = np.zeros((self.capacity, channels), np.float32)
+        # model frame index of each queued frame of audio (writes are whole frames, so a
+        # stream sample s lives in slot (s // frame) % len): maps playback time to frames
+        self._frame_ids = np.full(self.capacity // frame + 2, -1, np.int64)
         self.max_period = max_period
         # producer-owned
         self.written = 0  # samples ever written (monotonic)
@@ -71,7 +74,7 @@ class OutputQueue:
         self._in_len = self.fade  # length of the next fade in
         self._cut_seen = 0
         self._starving = True
-        self._last = np.zeros(CHANNELS, np.float32)
+        self._last = np.zeros(channels, np.float32)
         self._unit = np.arange(1, max_period + 1, dtype=np.float32)  # 1..N
         self._g = np.empty(max_period, np.float32)
         self._a = math.exp(-1.0 / (GAIN_TAU_S * sample_rate))
@@ -91,17 +94,29 @@ class OutputQueue:
         """True when one more frame fits in the latency budget."""
         return self.queued + self.frame <= self.budget
 
-    def write(self, audio: np.ndarray) -> None:
-        """Append ``[n, 2]`` float32 samples (the producer checks :meth:`has_room` first)."""
+    def write(self, audio: np.ndarray, frame_id: int = -1) -> None:
+        """Append one frame ``[frame, channels]`` of float32 samples, made by model frame
+        ``frame_id`` (the producer checks :meth:`has_room` first)."""
         n = audio.shape[0]
+        if n != self.frame:
+            raise ValueError(f"write whole frames of {self.frame} samples, got {n}")
         if self.queued + n > self.capacity:
             raise OverflowError("output queue overflow (write without has_room)")
+        self._frame_ids[(self.written // self.frame) % len(self._frame_ids)] = frame_id
         start = self.written & self._mask
         first = min(n, self.capacity - start)
         self._buf[start:start + first] = audio[:first]
         if first < n:
             self._buf[: n - first] = audio[first:]
         self.written += n  # publish after the data is in place
+
+    def frame_at(self, sample: int) -> int | None:
+        """The model frame whose audio is (or was just) at stream sample ``sample``; None
+        if that sample is not in the queue's recent window (not written yet, or long gone)."""
+        if not (self.written - self.capacity + self.frame <= sample < self.written):
+            return None
+        fid = int(self._frame_ids[(sample // self.frame) % len(self._frame_ids)])
+        return fid if fid >= 0 else None
 
     def cut(self) -> None:
         """Drop everything queued so far, with a fade out and a fade in on the new audio."""
@@ -110,7 +125,7 @@ class OutputQueue:
 
     # ---- consumer side (real-time: no locks, no buffer allocation) -----------------------
     def read_into(self, out: np.ndarray) -> None:
-        """Fill ``out`` ``[n, 2]`` float32 (n <= max_period) with the next output period."""
+        """Fill ``out`` ``[n, channels]`` float32 (n <= max_period) with the next output period."""
         n = out.shape[0]
         if self.paused and self._gain < 1e-4:
             out.fill(0.0)  # faded out: stop consuming, the generator idles on a full queue

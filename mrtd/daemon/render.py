@@ -72,11 +72,12 @@ def _find_encoder(checkpoint: str, explicit: str | None):
 
 
 def render(engine: Engine, seconds: float, progress=None) -> np.ndarray:
-    """``seconds`` of audio ``[n, 2]`` float32 through the live pipeline, unpaced."""
+    """``seconds`` of audio ``[n, 2]`` float32 (post-effects) through the live pipeline,
+    unpaced."""
     import numpy as np
 
     total = int(round(seconds * SAMPLE_RATE))
-    out = np.zeros((total, 2), np.float32)
+    out = np.zeros((total, engine.output.channels), np.float32)
     pos = 0
     while pos < total:
         while engine.output.has_room():
@@ -86,7 +87,7 @@ def render(engine: Engine, seconds: float, progress=None) -> np.ndarray:
         pos += n
         if progress is not None:
             progress(pos / SAMPLE_RATE)
-    return out
+    return np.ascontiguousarray(out[:, :2])
 
 
 def run_render(args: argparse.Namespace) -> int:

@@ -1,0 +1,425 @@
+"""``mrtd serve``: the live daemon, as a pipeline you can read top to bottom.
+
+schema → hub (OSC, MIDI, config controls) → engine (model, codec, effects) → output
+queue → JACK process callback → ports; the callback's tap feeds recording and meters.
+
+Threads: generation (engine), JACK (callback, only copies), MIDI router, tap
+(recording and meters), supervisor (JACK loss and reconnection), and one asyncio loop
+for the OSC and OSCQuery servers. SIGINT/SIGTERM fade the output out, stop everything
+and exit 0 (saving a bank first if ``--save-bank-on-exit`` asks).
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import math
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import threading
+import time
+import tomllib
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from mrtd.errors import UserError
+
+log = logging.getLogger("mrtd.serve")
+
+DEFAULT_OSC_PORT = 9000
+DEFAULT_OSCQUERY_PORT = 9001
+SAMPLE_RATE = 48000
+
+
+# ---- recording and meters: the tap thread --------------------------------------------------
+
+class Tap:
+    """Drains the JACK callback's output tap: meters, and the WAV recorder when armed."""
+
+    def __init__(self, ring, meter_window_s: float = 0.05):
+        self.ring = ring
+        self.window = int(meter_window_s * SAMPLE_RATE)
+        self.levels = (0.0, 0.0, 0.0, 0.0)
+        self._block = np.zeros((4096, 2), np.float32)
+        self._acc = np.zeros((self.window, 2), np.float32)
+        self._fill = 0
+        self._file: Any = None
+        self.path: Path | None = None
+        self._lock = threading.Lock()  # recorder open/close vs the drain (not the JACK thread)
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="mrtd-tap", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(2)
+        self.record_stop()
+
+    def record_start(self, path: str | None = None) -> Path:
+        import soundfile as sf
+
+        p = Path(path) if path else Path(datetime.now().strftime("mrtd-%Y%m%d-%H%M%S.wav"))
+        try:
+            f = sf.SoundFile(str(p), "w", SAMPLE_RATE, 2, subtype="PCM_24", format="WAV")
+        except (RuntimeError, OSError) as e:
+            raise UserError(f"cannot record to {p}: {e}") from None
+        with self._lock:
+            old, self._file, self.path = self._file, f, p
+            self.ring.read = self.ring.written  # record from now on
+        if old is not None:
+            old.close()
+        log.warning("recording to %s", p)
+        return p
+
+    def record_stop(self) -> None:
+        with self._lock:
+            f, self._file = self._file, None
+            if f is not None:
+                self._drain()
+        if f is not None:
+            f.close()
+            log.warning("recording stopped: %s", self.path)
+
+    def _drain(self) -> int:
+        total = 0
+        while (n := self.ring.read_into(self._block)) > 0:
+            block = self._block[:n]
+            if self._file is not None:
+                self._file.write(np.clip(block, -1.0, 1.0))
+            self._meter(block)
+            total += n
+        return total
+
+    def _meter(self, block: np.ndarray) -> None:
+        pos = 0
+        while pos < len(block):
+            take = min(len(block) - pos, self.window - self._fill)
+            self._acc[self._fill:self._fill + take] = block[pos:pos + take]
+            self._fill += take
+            pos += take
+            if self._fill == self.window:
+                peak = np.abs(self._acc).max(axis=0)
+                rms = np.sqrt(np.mean(np.square(self._acc), axis=0))
+                self.levels = (float(peak[0]), float(peak[1]), float(rms[0]), float(rms[1]))
+                self._fill = 0
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            with self._lock:
+                n = self._drain()
+            if not n:
+                time.sleep(0.01)
+
+
+# ---- a private jackd (--jack-start) ----------------------------------------------------------
+
+def start_jackd(backend: str, period: int = 256) -> tuple[subprocess.Popen, str]:
+    """Start a private jackd (dummy or alsa) named for this process; wait until it answers."""
+    if shutil.which("jackd") is None:
+        raise UserError("--jack-start needs jackd: apt install jackd2 (or run ./setup.sh)")
+    name = f"mrtd-{os.getpid()}"
+    cmd = ["jackd", "-n", name, "--no-realtime", "-d", backend, "-r", str(SAMPLE_RATE), "-p", str(period)]
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            err = (proc.stderr.read() if proc.stderr else "").strip().splitlines()[-3:]
+            raise UserError(f"jackd -d {backend} failed: {' / '.join(err) or 'exit ' + str(proc.returncode)}")
+        ok = subprocess.run(["jack_lsp", "-s", name], capture_output=True, env={**os.environ, "JACK_NO_START_SERVER": "1"})
+        if ok.returncode == 0:
+            return proc, name
+        time.sleep(0.05)
+    proc.kill()
+    raise UserError(f"jackd -d {backend} did not start within 10 s")
+
+
+# ---- the daemon ---------------------------------------------------------------------------
+
+class Daemon:
+    """Everything `mrtd serve` runs, wired once; :meth:`run` blocks until a signal."""
+
+    def __init__(self, args: argparse.Namespace, config: dict[str, Any]):
+        self.args, self.config = args, config
+        self.stop_event = threading.Event()
+        self.jackd: subprocess.Popen | None = None
+        self.threads: list[threading.Thread] = []
+        self.net = None
+        self.osc = None
+        self.oscquery = None
+
+    def say(self, msg: str) -> None:
+        print(f"mrtd: {msg}", flush=True)
+
+    def build(self) -> None:
+        import torch
+
+        from mrtd.daemon.events import EventWriter
+        from mrtd.daemon.hub import Hub
+        from mrtd.daemon.jack_host import JackHost
+        from mrtd.daemon.midi import CCMap, MidiRouter
+        from mrtd.daemon.render import load_engine
+
+        a = self.args
+        if a.threads:
+            torch.set_num_threads(a.threads)
+        ccmap = CCMap(self.config.get("midi", {}).get("cc"))  # config errors before any loading
+        if a.jack_start:
+            self.jackd, a.jack_server = start_jackd(a.jack_start)
+            self.say(f"started a private jackd -d {a.jack_start} named '{a.jack_server}'")
+        sink = EventWriter(a.record_events) if a.record_events else None
+        self.engine = load_engine(a.checkpoint, a.manifest, a.demo, a.seed, a.encoder, event_sink=sink,
+                                  bank_dir=a.bank_dir, latency_ms=a.latency_ms)
+        e = self.engine
+        if a.demo:
+            self.say("DEMO MODEL: untrained weights, the output is noise-like, not music")
+        self.say(f"model {e.cfg.name} ({sum(p.numel() for p in e.model.parameters()) / 1e6:.1f}M parameters, "
+                 f"cpu float32, {torch.get_num_threads()} thread(s)) from {a.checkpoint or 'the embedded demo'}")
+        self.hub = Hub(e, device="cpu")
+        self.host = JackHost(e, a.jack_name, servername=a.jack_server, connect=a.connect,
+                             on_event=self.say)
+        self.hub.clock = self.host
+        self.hub.add_listener(lambda address, _: address == "/mrtd/latency_ms" and self.host.report_latency())
+        self.tap = Tap(self.host.tap)
+        self.host.meters = lambda: self.tap.levels  # type: ignore[method-assign]
+        self.midi = MidiRouter(self.hub, self.host.midi, ccmap)
+        self._register_daemon_controls()
+        for address, value in self.config.get("controls", {}).items():
+            values = value if isinstance(value, list) else [value]
+            self.hub.handle(address, values, 0)
+
+    def _register_daemon_controls(self) -> None:
+        from mrtd.daemon.events import EventWriter
+
+        h, e = self.hub, self.engine
+        h.register("/mrtd/record/start", lambda v: self.tap.record_start(v[0] if v else None))
+        h.register("/mrtd/record/stop", lambda v: self.tap.record_stop())
+
+        def events_start(v: tuple) -> None:
+            path = v[0] if v else datetime.now().strftime("mrtd-%Y%m%d-%H%M%S.events.jsonl")
+            old, e.event_sink = e.event_sink, EventWriter(path)
+            if old is not None:
+                old.close()
+            self.say(f"writing the event log to {path}")
+
+        def events_stop(v: tuple) -> None:
+            old, e.event_sink = e.event_sink, None
+            if old is not None:
+                old.close()
+
+        h.register("/mrtd/record/events/start", events_start)
+        h.register("/mrtd/record/events/stop", events_stop)
+        h.register("/mrtd/prefill/input", self._prefill_input)
+
+    def _prefill_input(self, v: tuple) -> None:
+        """The last seconds of the JACK inputs → a WAV in the capture dir → an audio prefill
+        (so the event log replays it)."""
+        import soundfile as sf
+
+        if self.engine.encoder is None:
+            raise UserError("/mrtd/prefill/input: needs the SpectroStream encoder (encoder.safetensors), none is loaded")
+        n = int(v[0] * SAMPLE_RATE)
+        wave = self.host.capture.last(n)
+        if wave.shape[0] < 1920:
+            raise UserError("/mrtd/prefill/input: less than 40 ms of input captured so far")
+        folder = Path(self.args.capture_dir)
+        folder.mkdir(parents=True, exist_ok=True)
+        path = folder / datetime.now().strftime("input-%Y%m%d-%H%M%S-%f.wav")
+        sf.write(str(path), wave, SAMPLE_RATE, subtype="FLOAT")
+        self.engine.post("/mrtd/prefill/audio", str(path))
+
+    def start(self) -> None:
+        a = self.args
+        self.host.open()
+        self.engine.start()
+        self.midi.start()
+        self.tap.start()
+        if a.record:
+            self.tap.record_start(a.record)
+        sup = threading.Thread(target=self.host.supervise, args=(self.stop_event,), name="mrtd-jack-supervisor",
+                               daemon=True)
+        sup.start()
+        self.threads.append(sup)
+        self._start_network()
+        self.say(f"JACK client '{self.host.full_name}' on server '{a.jack_server or 'default'}': "
+                 + " ".join(self.host.port_names()))
+        if a.connect is not None:
+            self.say(f"connected out_L/out_R to {' '.join(a.connect) or 'system playback'}")
+        self.say(f"latency budget {self.engine.output.latency_ms:g} ms; MIDI and timed OSC land "
+                 f"{self.engine.lead_frames()} frames after the frame playing")
+        self.say("ready")
+
+    def _start_network(self) -> None:
+        from mrtd.daemon.loop import LoopThread
+        from mrtd.daemon.osc_server import OscServer
+
+        a = self.args
+        self.net = LoopThread()
+        self.osc = OscServer(self.hub, a.host, a.osc_port, meter_hz=a.meter_hz)
+        try:
+            self.net.run(self.osc.start())
+        except OSError as e:
+            raise UserError(f"cannot listen for OSC on {a.host}:{a.osc_port}: {e.strerror}") from None
+        self.say(f"OSC on udp://{a.host}:{self.osc.port} and tcp://{a.host}:{self.osc.port}")
+        if a.oscquery_port >= 0:
+            from mrtd.daemon.oscquery import OscQueryServer
+
+            self.oscquery = OscQueryServer(self.hub, a.host, a.oscquery_port, osc_port=self.osc.port,
+                                           name=a.jack_name, zeroconf=a.zeroconf)
+            self.net.run(self.oscquery.start())  # a taken port is a UserError saying so
+            self.say(f"OSCQuery on http://{a.host}:{self.oscquery.port}/")
+
+    def run(self) -> int:
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(sig, lambda *_: self.stop_event.set())
+        try:
+            self.build()
+            self.start()
+            while not self.stop_event.wait(0.5):
+                pass
+        finally:
+            self.shutdown()
+        return 0
+
+    def shutdown(self) -> None:
+        """Fade out, save if asked, stop everything; well under a second."""
+        e = getattr(self, "engine", None)
+        if e is not None:
+            e.output.gain_target = 0.0
+            if getattr(self, "host", None) is not None and self.host.client is not None and not self.host.lost.is_set():
+                time.sleep(0.05)  # 5 time constants of the output gain: silent, no click
+            if self.args.save_bank_on_exit:
+                try:
+                    path = e.save_bank(self.args.save_bank_on_exit)
+                    self.say(f"saved bank {self.args.save_bank_on_exit} to {path}")
+                except UserError as err:
+                    self.say(f"could not save the bank: {err}")
+            e.stop()
+        self.stop_event.set()
+        for name in ("midi", "tap"):
+            part = getattr(self, name, None)
+            if part is not None:
+                part.stop()
+        if self.net is not None:
+            for server in (self.oscquery, self.osc):
+                if server is not None:
+                    try:
+                        self.net.run(server.stop(), timeout=1.0)
+                    except Exception as err:
+                        log.debug("stopping a server: %s", err)
+            self.net.stop(1.0)
+        if getattr(self, "host", None) is not None:
+            self.host.close()
+        if e is not None and e.event_sink is not None:
+            e.event_sink.close()
+        if self.jackd is not None:
+            self.jackd.terminate()
+            try:
+                self.jackd.wait(2)
+            except subprocess.TimeoutExpired:
+                self.jackd.kill()
+        self.say("stopped")
+
+
+# ---- command line and config file ---------------------------------------------------------
+
+def add_serve(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "serve", help="run the real-time JACK daemon (audio out, OSC and MIDI in)",
+        description="Run MRT2 live: a JACK client (out_L/out_R post-effects, dry_L/dry_R, in_L/in_R, "
+        "midi_in) steered over OSC (UDP and TCP on one port), OSCQuery and JACK MIDI. Every option "
+        "can also be set in a TOML file (--config); the command line wins.")
+    src = p.add_mutually_exclusive_group()
+    src.add_argument("--checkpoint", metavar="CKPT", help="generation checkpoint (.safetensors, official layout)")
+    src.add_argument("--demo", action="store_true", help="the embedded untrained demo model (no files needed)")
+    p.add_argument("--config", metavar="FILE.toml", help="daemon config file: any option below, plus "
+                   "[controls] (initial OSC values) and [midi.cc] (controller → control)")
+    p.add_argument("--manifest", metavar="MANIFEST.json", help="model config (default: from the checkpoint)")
+    p.add_argument("--encoder", metavar="ENCODER.safetensors", help="SpectroStream encoder (audio/input prefill)")
+    p.add_argument("--seed", type=int, default=0, help="sampling seed (default: 0)")
+    p.add_argument("--threads", type=int, default=1, help="torch CPU threads (default: 1; 0 = torch's choice)")
+    p.add_argument("--latency-ms", type=float, default=None, help="latency budget in ms (default: 80)")
+    g = p.add_argument_group("JACK")
+    g.add_argument("--jack-name", default="mrtd", help="JACK client name (default: mrtd)")
+    g.add_argument("--jack-server", metavar="NAME", default=None, help="JACK server name (default: $JACK_DEFAULT_SERVER or 'default')")
+    g.add_argument("--jack-start", choices=["dummy", "alsa"], help="start a private jackd with this backend")
+    g.add_argument("--connect", nargs="*", metavar="PORT", default=None,
+                   help="connect out_L/out_R to these ports (no PORT: the system playback ports)")
+    g = p.add_argument_group("network")
+    g.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1, this machine only)")
+    g.add_argument("--osc-port", type=int, default=DEFAULT_OSC_PORT, help=f"OSC UDP and TCP port (default: {DEFAULT_OSC_PORT}; 0 = any)")
+    g.add_argument("--oscquery-port", type=int, default=DEFAULT_OSCQUERY_PORT,
+                   help=f"OSCQuery HTTP/WebSocket port (default: {DEFAULT_OSCQUERY_PORT}; 0 = any, -1 = off)")
+    g.add_argument("--zeroconf", action="store_true", help="advertise OSCQuery with zeroconf (needs the zeroconf package)")
+    g.add_argument("--meter-hz", type=float, default=20.0, help="meter rate to OSC subscribers (default: 20)")
+    g = p.add_argument_group("recording and state")
+    g.add_argument("--record", metavar="FILE.wav", help="record the output (24-bit WAV) from start-up")
+    g.add_argument("--record-events", metavar="FILE", help="write the event log (replay with 'mrtd render --events')")
+    g.add_argument("--bank-dir", metavar="DIR", default=None, help="directory of state banks (default: ~/.local/share/mrtd/banks)")
+    g.add_argument("--save-bank-on-exit", type=int, metavar="N", default=0, help="save the state to bank N when stopping")
+    g.add_argument("--capture-dir", metavar="DIR", default=None,
+                   help="where /mrtd/prefill/input keeps its captured audio (default: ~/.local/share/mrtd/captures)")
+    p.add_argument("--log-level", default="warning", choices=["debug", "info", "warning", "error"])
+    p.set_defaults(run=run_serve)
+
+
+def load_config(path: str | None, parser_defaults: dict[str, Any]) -> dict[str, Any]:
+    """The TOML file: top-level keys are option names (dashes or underscores)."""
+    if not path:
+        return {}
+    try:
+        with open(path, "rb") as f:
+            data = tomllib.load(f)
+    except OSError as e:
+        raise UserError(f"cannot read config {path}: {e.strerror}") from None
+    except tomllib.TOMLDecodeError as e:
+        raise UserError(f"config {path}: {e}") from None
+    for key, value in data.items():
+        if isinstance(value, dict):
+            if key not in ("controls", "midi"):
+                raise UserError(f"config {path}: unknown table [{key}] (known: [controls], [midi.cc])")
+            continue
+        if key.replace("-", "_") not in parser_defaults or key in ("config", "run"):
+            raise UserError(f"config {path}: unknown option {key!r}")
+    return data
+
+
+def _serve_parser(suppress: bool = False) -> argparse.ArgumentParser:
+    """The serve options alone (for config merging): with ``suppress`` only the options
+    actually given on the command line end up in the namespace."""
+    parser = argparse.ArgumentParser(prog="mrtd", add_help=False)
+    add_serve(parser.add_subparsers())
+    sp = parser._subparsers._group_actions[0].choices["serve"]  # type: ignore[union-attr]
+    if suppress:
+        for action in sp._actions:
+            action.default = argparse.SUPPRESS
+    return sp
+
+
+def run_serve(args: argparse.Namespace) -> int:
+    defaults = {a.dest: a.default for a in _serve_parser()._actions}
+    config = load_config(args.config, defaults)
+    argv = getattr(args, "argv", None) or []
+    given = set(vars(_serve_parser(suppress=True).parse_known_args(argv[1:])[0])) if argv else set()
+    for key, value in config.items():
+        dest = key.replace("-", "_")
+        if not isinstance(value, dict) and dest not in given:
+            setattr(args, dest, value)
+    if not args.checkpoint and not args.demo:
+        raise UserError("give --checkpoint CKPT or --demo (or set one in --config)")
+    if args.checkpoint and args.demo:
+        raise UserError("--checkpoint and --demo exclude each other")
+    data = Path(os.environ.get("XDG_DATA_HOME", Path.home() / ".local" / "share")) / "mrtd"
+    args.bank_dir = args.bank_dir or str(data / "banks")
+    args.capture_dir = args.capture_dir or str(data / "captures")
+    if not math.isfinite(args.meter_hz) or not 10 <= args.meter_hz <= 100:
+        raise UserError("--meter-hz must be within 10..100")
+    logging.basicConfig(level=args.log_level.upper(), format="mrtd: %(name)s: %(message)s", stream=sys.stderr)
+    return Daemon(args, config).run()

@@ -154,6 +154,7 @@ class Daemon:
         self.net = None
         self.osc = None
         self.oscquery = None
+        self.started = time.monotonic()
 
     def say(self, msg: str) -> None:
         print(f"mrtd: {msg}", flush=True)
@@ -254,6 +255,7 @@ class Daemon:
             self.say(f"connected out_L/out_R to {' '.join(a.connect) or 'system playback'}")
         self.say(f"latency budget {self.engine.output.latency_ms:g} ms; MIDI and timed OSC land "
                  f"{self.engine.lead_frames()} frames after the frame playing")
+        self.started = time.monotonic()
         self.say("ready")
 
     def _start_network(self) -> None:
@@ -288,9 +290,22 @@ class Daemon:
             self.shutdown()
         return 0
 
+    def summary(self) -> str:
+        """One line of health figures for the log and for benchmarks (JSON)."""
+        import json
+
+        st = self.hub.status()
+        keys = ("frame", "fps", "frame_ms", "underruns", "starved_samples", "xruns", "max_queued_ms",
+                "latency_ms", "callback_errors", "midi_dropped", "record_dropped")
+        d = {k: st.get(k) for k in keys}
+        d["seconds"] = round(time.monotonic() - self.started, 3)
+        return json.dumps(d)
+
     def shutdown(self) -> None:
         """Fade out, save if asked, stop everything; well under a second."""
         e = getattr(self, "engine", None)
+        if e is not None and getattr(self, "hub", None) is not None:
+            self.say(f"summary {self.summary()}")
         if e is not None:
             e.output.gain_target = 0.0
             if getattr(self, "host", None) is not None and self.host.client is not None and not self.host.lost.is_set():
@@ -403,15 +418,38 @@ def _serve_parser(suppress: bool = False) -> argparse.ArgumentParser:
     return sp
 
 
+def _config_value(action: argparse.Action, key: str, value: Any) -> Any:
+    """A config value checked like the command line would check it."""
+    if action.nargs == "*":
+        value = [value] if isinstance(value, str) else value
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            raise UserError(f"config: {key} must be a list of port names")
+        return value
+    if isinstance(action, argparse._StoreTrueAction):
+        if not isinstance(value, bool):
+            raise UserError(f"config: {key} must be true or false")
+        return value
+    kind = action.type or str
+    if isinstance(value, bool) or not isinstance(value, (int, float, str)):
+        raise UserError(f"config: {key} must be a {getattr(kind, '__name__', 'value')}")
+    try:
+        value = kind(value)
+    except (TypeError, ValueError):
+        raise UserError(f"config: {key} = {value!r} is not a valid {getattr(kind, '__name__', 'value')}") from None
+    if action.choices and value not in action.choices:
+        raise UserError(f"config: {key} must be one of {', '.join(map(str, action.choices))}")
+    return value
+
+
 def run_serve(args: argparse.Namespace) -> int:
-    defaults = {a.dest: a.default for a in _serve_parser()._actions}
-    config = load_config(args.config, defaults)
+    actions = {a.dest: a for a in _serve_parser()._actions}
+    config = load_config(args.config, {d: a.default for d, a in actions.items()})
     argv = getattr(args, "argv", None) or []
     given = set(vars(_serve_parser(suppress=True).parse_known_args(argv[1:])[0])) if argv else set()
     for key, value in config.items():
         dest = key.replace("-", "_")
         if not isinstance(value, dict) and dest not in given:
-            setattr(args, dest, value)
+            setattr(args, dest, _config_value(actions[dest], key, value))
     if not args.checkpoint and not args.demo:
         raise UserError("give --checkpoint CKPT or --demo (or set one in --config)")
     if args.checkpoint and args.demo:

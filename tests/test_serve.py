@@ -38,6 +38,8 @@ class Serve:
         env = {**server.env(), "XDG_DATA_HOME": str(tmp or Path("/tmp")), "PYTHONUNBUFFERED": "1"}
         cmd = [sys.executable, "-m", "mrtd", "serve", "--demo", "--jack-server", server.name,
                "--jack-name", self.name, "--osc-port", "0", "--oscquery-port", "-1", *args]
+        if "--checkpoint" in args:
+            cmd.remove("--demo")
         self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env)
         self.lines: list[str] = []
         self._new = threading.Condition()
@@ -369,3 +371,60 @@ def test_config_file_sets_options_and_initial_controls(serve, tmp_path):
     bad.write_text("lattency-ms = 120\n")
     r = subprocess.run([sys.executable, "-m", "mrtd", "serve", "--config", str(bad)], capture_output=True, text=True)
     assert r.returncode == 1 and "unknown option 'lattency-ms'" in r.stderr
+
+
+# ---- audio in: the rolling capture feeds /mrtd/prefill/input -----------------------------------
+
+class SinePlayer:
+    """A JACK client playing a sine into two ports (an instrument on mrtd's inputs)."""
+
+    def __init__(self, server: str, targets: list[str], hz: float = 440.0):
+        self.client = jack.Client(f"sine-{uuid.uuid4().hex[:6]}", servername=server, no_start_server=True)
+        self.outs = [self.client.outports.register(f"out{i}") for i in range(len(targets))]
+        self.n = 0
+        self.w = 2 * np.pi * hz / SR
+
+        def process(frames: int) -> None:
+            x = (0.5 * np.sin(self.w * (self.n + np.arange(frames)))).astype(np.float32)
+            for p in self.outs:
+                p.get_array()[:] = x
+            self.n += frames
+
+        self.client.set_process_callback(process)
+        self.client.activate()
+        for p, t in zip(self.outs, targets):
+            self.client.connect(p, t)
+
+    def close(self) -> None:
+        self.client.deactivate()
+        self.client.close()
+
+
+def test_prefill_from_the_jack_inputs(serve, jack_server, tmp_path):
+    fix = Path(__file__).parent / "fixtures"
+    log = tmp_path / "events.jsonl"
+    s = serve("--checkpoint", str(fix / "mrt2_tiny.safetensors"), "--manifest", str(fix / "mrt2_tiny.manifest.json"),
+              "--encoder", str(fix / "mrt2_tiny_encoder.safetensors"), "--record-events", str(log))
+    sine = SinePlayer(jack_server.name, [s.port("in_L"), s.port("in_R")])
+    try:
+        time.sleep(1.5)
+        oscsend(s.osc_port, "/mrtd/prefill/input", "f", 1.0)
+        deadline = time.monotonic() + 20
+        while "/mrtd/prefill/audio" not in (log.read_text() if log.exists() else ""):
+            assert time.monotonic() < deadline, "\n".join(s.lines[-10:])
+            time.sleep(0.1)
+    finally:
+        sine.close()
+    assert s.stop() == 0
+    from mrtd.daemon.events import read_events
+
+    ev, = [e for e in read_events(log) if e.address == "/mrtd/prefill/audio"]
+    path = Path(ev.args[0])
+    assert path.parent == tmp_path / "mrtd" / "captures"
+    import soundfile as sf
+
+    wave, sr = sf.read(str(path))
+    assert sr == SR and wave.shape == (SR, 2)
+    spec = np.abs(np.fft.rfft(wave[:, 0]))
+    assert abs(np.argmax(spec) * SR / len(wave) - 440.0) <= 1.0  # the sine that was playing
+    assert np.array_equal(wave[:, 0], wave[:, 1])

@@ -103,6 +103,16 @@ class Engine:
         with self._lock:
             heapq.heappush(self._pending, (-1 if frame is None else int(frame), next(self._seq), address, values))
 
+    def post_many(self, messages: list[tuple[str, tuple]], frame: int | None = None) -> None:
+        """Schedule several controls for one frame, atomically: all are checked first
+        (UserError naming the bad one, nothing queued), then queued under one lock, so
+        they land on the same frame (an OSC bundle)."""
+        checked = [(address, Controls.check(address, args)) for address, args in messages]
+        key = -1 if frame is None else int(frame)
+        with self._lock:
+            for address, values in checked:
+                heapq.heappush(self._pending, (key, next(self._seq), address, values))
+
     def post_events(self, events: list[Event]) -> None:
         for e in events:
             self.post(e.address, *e.args, frame=e.frame)
@@ -124,17 +134,23 @@ class Engine:
                 log.error("frame %d: %s", self.frame, e)
                 if self.strict:
                     raise
+                reason = str(e)
+                reason = reason[len(address) + 2:] if reason.startswith(address + ": ") else reason
+                self._tell(Event(self.frame, "/mrtd/error", (address, reason)))  # to the OSC subscribers
                 continue
             ev = Event(self.frame, address, values)
             self.applied.append(ev)
             if self.event_sink is not None:
                 self.event_sink.write([ev])
-            for listener in self.listeners:
-                try:
-                    listener(ev)
-                except Exception:  # a feedback target must never stop the stream
-                    log.exception("listener failed on %s", address)
+            self._tell(ev)
         return changed
+
+    def _tell(self, ev: Event) -> None:
+        for listener in self.listeners:
+            try:
+                listener(ev)
+            except Exception:  # a feedback target must never stop the stream
+                log.exception("listener failed on %s", ev.address)
 
     def _apply(self, address: str, values: tuple) -> bool:
         if address in ACTIONS:

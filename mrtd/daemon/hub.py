@@ -74,22 +74,68 @@ class Hub:
             self._listeners = [f for f in self._listeners if f is not fn]
 
     # ---- controls in ---------------------------------------------------------------------
-    def handle(self, address: str, args: tuple | list = (), frame: int | None = None) -> tuple:
-        """Validate and apply or schedule one message; returns the converted values.
+    def handle(self, address: str, args: tuple | list = (), frame: int | None = None) -> tuple | None:
+        """Validate and apply or schedule one message; returns the converted values
+        (None for a button release, which is ignored).
 
         ``frame``: the engine frame it is for (None: the next frame boundary). Raises
         UserError (text starts with the address) when the message is refused."""
+        error = self.handle_many([(address, args)], frame)[0]
+        if isinstance(error, UserError):
+            raise error
+        return error
+
+    def handle_many(self, messages: list[tuple[str, tuple | list]], frame: int | None = None) -> list:
+        """Several messages that belong together (an OSC bundle): the engine's share is
+        queued atomically, so all of it lands on one frame. Returns, per message, its
+        values, None (ignored button release) or the UserError that refused it."""
+        results: list = []
+        batch: list[tuple[str, tuple]] = []
+        slots: list[int] = []
+        for address, args in messages:
+            try:
+                values = self._check(address, args)
+                if values is None:
+                    results.append(None)
+                    continue
+                handler = self._handlers.get(address)
+                if handler is not None:
+                    handler(values)
+                    self.notify(address, values)
+                else:
+                    from mrtd.daemon.controls import Controls
+
+                    Controls.check(address, values)
+                    slots.append(len(results))
+                    batch.append((address, values))
+                results.append(values)
+            except UserError as e:
+                results.append(e)
+        if batch:
+            try:
+                self.engine.post_many(batch, frame)
+            except UserError as e:  # cannot happen after the checks above; keep it honest
+                for i in slots:
+                    results[i] = e
+        return results
+
+    @staticmethod
+    def _check(address: str, args: tuple | list) -> tuple | None:
+        """Schema check, plus the controller convention for triggers: an event without
+        arguments also takes one number, as TouchOSC and Max buttons send (1 press, 0
+        release): non-zero triggers it, zero is ignored."""
+        param = NAMESPACE.get(address)
+        if (param is not None and param.access == "event" and not param.args and not param.alt_args
+                and len(args) == 1 and isinstance(args[0], (int, float)) and not isinstance(args[0], str)):
+            if args[0] != args[0]:  # NaN
+                raise UserError(f"{address}: a trigger takes no argument or one number, got NaN")
+            if not args[0]:
+                return None
+            args = ()
         try:
-            values = NAMESPACE.check(address, list(args))
+            return NAMESPACE.check(address, list(args))
         except SchemaError as e:
             raise UserError(f"{address}: {e}") from None
-        handler = self._handlers.get(address)
-        if handler is not None:
-            handler(values)
-            self.notify(address, values)
-            return values
-        self.engine.post(address, *values, frame=frame)
-        return values
 
     def frame_for_time(self, t_wall: float) -> int | None:
         """The engine frame for a control timed at wall-clock ``t_wall`` (time.time()),

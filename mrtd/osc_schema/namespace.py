@@ -224,10 +224,14 @@ add("/status", (), "event",
     "Replies /mrtd/status with: model, device, frames/s, queue ms, underruns, xruns, latency ms, frame.",
     g, reply="/mrtd/status")
 add("/subscribe", (i("port", 1, 65535),), "event",
-    "Send every state change and the meters (10 Hz or more) to this port (of the sender's host, or the host given first).",
-    g, alt_args=((s("host", 255), i("port", 1, 65535)),), reply="/mrtd/subscribed")
-add("/unsubscribe", (i("port", 1, 65535),), "event", "Stop sending feedback to this port.",
-    g, alt_args=((s("host", 255), i("port", 1, 65535)),))
+    "Send every state change and the meters (10 Hz or more) to this port (of the sender's host, or the host given first); "
+    "replies to this host's messages go there too. With no argument: to the sender itself (over TCP: this connection).",
+    g, alt_args=((), (s("host", 255), i("port", 1, 65535))), reply="/mrtd/subscribed")
+add("/subscribed", (s("host", 255), i("port", 1, 65535)), "r",
+    "Reply to /mrtd/subscribe: where feedback now goes (the current state follows there).", g)
+add("/unsubscribe", (i("port", 1, 65535),), "event",
+    "Stop sending feedback to this port (same arguments as /mrtd/subscribe).",
+    g, alt_args=((), (s("host", 255), i("port", 1, 65535))))
 add("/get", (s("address", 255),), "event", "Replies with the address's current value, as if it had been set.", g)
 add("/error", (s("address", 255), s("reason", 1024)), "r", "Sent back when a message is refused; nothing changed.", g)
 add("/meters", (f("peak_l", 0.0, 16.0), f("peak_r", 0.0, 16.0), f("rms_l", 0.0, 16.0), f("rms_r", 0.0, 16.0),

@@ -281,7 +281,7 @@ def test_effect_change_is_heard_without_a_click(serve, jack_server, tmp_path):
 
 def test_sigterm_exits_zero_within_a_second(serve, tmp_path):
     wav = tmp_path / "out.wav"
-    s = serve("--record", str(wav))
+    s = serve("--record", str(wav), "--save-bank-on-exit", "3")
     time.sleep(1.0)
     t0 = time.monotonic()
     s.proc.send_signal(signal.SIGTERM)
@@ -293,6 +293,9 @@ def test_sigterm_exits_zero_within_a_second(serve, tmp_path):
     data, sr = sf.read(str(wav))
     assert sr == SR and data.shape[1] == 2 and len(data) > 0.5 * SR
     assert np.abs(data[-48:]).max() < 0.01  # faded out, not cut
+    from mrtd.daemon.banks import bank_path
+
+    assert bank_path(tmp_path / "mrtd" / "banks", 3).is_file()  # state saved when asked
 
 
 def test_jack_restart_mid_run_ends_in_playing_again(serve):
@@ -428,3 +431,46 @@ def test_prefill_from_the_jack_inputs(serve, jack_server, tmp_path):
     spec = np.abs(np.fft.rfft(wave[:, 0]))
     assert abs(np.argmax(spec) * SR / len(wave) - 440.0) <= 1.0  # the sine that was playing
     assert np.array_equal(wave[:, 0], wave[:, 1])
+
+
+def test_osc_and_oscquery_of_the_running_daemon(serve, osc_dump):
+    import json
+    import urllib.request
+
+    from conftest import free_udp_tcp_port
+
+    q = free_udp_tcp_port()
+    s = serve("--oscquery-port", str(q))
+    assert f"OSCQuery on http://127.0.0.1:{q}/" in "\n".join(s.lines)
+    dump = osc_dump(free_udp_tcp_port())
+    oscsend(s.osc_port, "/mrtd/subscribe", "i", dump.port)
+    oscsend(s.osc_port, "/mrtd/ping")
+    dump.wait_for(lambda m: m.address == "/mrtd/pong")
+    oscsend(s.osc_port, "/mrtd/temperature", "f", 0.9, tcp=True)
+    dump.wait_for(lambda m: m.address == "/mrtd/temperature" and abs(float(m.args[0]) - 0.9) < 1e-6)
+    oscsend(s.osc_port, "/mrtd/temperature", "f", 99.0)
+    err = dump.wait_for(lambda m: m.address == "/mrtd/error")
+    assert err.args[0].strip('"') == "/mrtd/temperature" and "out of range" in " ".join(err.args)
+    dump.wait_for(lambda m: m.address == "/mrtd/meters")
+    with urllib.request.urlopen(f"http://127.0.0.1:{q}/mrtd/temperature?VALUE", timeout=5) as r:
+        assert abs(json.load(r)["VALUE"][0] - 0.9) < 1e-6
+
+
+def test_buffer_size_change_keeps_the_stream_exact(serve, jack_server):
+    s = serve()
+    env = jack_server.env()
+    try:
+        assert subprocess.run(["jack_bufsize", "1024"], env=env, capture_output=True, timeout=10).returncode == 0
+        time.sleep(0.5)
+        peer = Peer(jack_server.name, [s.port("out_L"), s.port("out_R")])
+        try:
+            audio = peer.record(1.5)
+        finally:
+            peer.close()
+    finally:
+        subprocess.run(["jack_bufsize", str(jack_server.period)], env=env, capture_output=True, timeout=10)
+    assert len(peer.blocks[0]) == 1024 and s.proc.poll() is None
+    ref = render_demo(0, 30.0)
+    s0 = align(audio, ref)
+    n = len(audio) - 4096
+    assert np.array_equal(audio[4096:], ref[s0 + 4096:s0 + 4096 + n])

@@ -137,28 +137,34 @@ def run_render(args: argparse.Namespace) -> int:
     return 0
 
 
+def add_model_args(p: argparse.ArgumentParser, *, manifest_flag: str, required: bool) -> None:
+    """The model options `render` and `serve` share: what to load, seed, CPU threads."""
+    src = p.add_mutually_exclusive_group(required=required)
+    src.add_argument("--checkpoint", metavar="CKPT", help="generation checkpoint (.safetensors, official layout)")
+    src.add_argument("--demo", action="store_true", help="the embedded untrained demo model (no files needed)")
+    p.add_argument(manifest_flag, dest=manifest_flag.lstrip("-"), metavar="MANIFEST.json",
+                   help="model config (default: inferred from the checkpoint)")
+    p.add_argument("--encoder", metavar="ENCODER.safetensors",
+                   help="SpectroStream encoder for audio prefill (default: encoder.safetensors beside the "
+                   "checkpoint or in resources/spectrostream/, if present)")
+    p.add_argument("--seed", type=int, default=0, help="sampling seed (default: 0)")
+    p.add_argument("--threads", type=int, default=1,
+                   help="torch CPU threads (default: 1, fastest for small models; 0 = torch's choice)")
+
+
 def add_render(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "render", help="render audio offline to a WAV file, optionally replaying events",
         description="Run the engine offline (same code path as live, without real-time pacing) "
         "and write a 48 kHz stereo WAV. Replaying an event file with the same checkpoint and seed "
         "gives bit-identical audio on CPU.")
-    src = p.add_mutually_exclusive_group(required=True)
-    src.add_argument("--checkpoint", metavar="CKPT", help="generation checkpoint (.safetensors, official layout)")
-    src.add_argument("--demo", action="store_true", help="the embedded untrained demo model (no files needed)")
-    p.add_argument("--config", metavar="MANIFEST.json", help="model config (default: inferred from the checkpoint)")
-    p.add_argument("--encoder", metavar="ENCODER.safetensors",
-                   help="SpectroStream encoder for /mrtd/prefill/audio events (default: encoder.safetensors "
-                   "beside the checkpoint or in resources/spectrostream/, if present)")
+    add_model_args(p, manifest_flag="--config", required=True)
     p.add_argument("--seconds", type=float, required=True, help="length of the output")
-    p.add_argument("--seed", type=int, default=0, help="sampling seed (default: 0)")
     p.add_argument("--events", metavar="FILE", help="JSON-lines event file to replay (frame-stamped OSC)")
     p.add_argument("--log-events", metavar="FILE", help="write every applied change (replayable) to FILE")
     p.add_argument("--bank-dir", metavar="DIR", help="directory of state banks for /mrtd/bank/* events")
     p.add_argument("--out", metavar="OUT.wav", required=True, help="output WAV file")
     p.add_argument("--format", choices=sorted(SUBTYPES), default="pcm24",
                    help="sample format: pcm24 (default), pcm16 or float (32-bit)")
-    p.add_argument("--threads", type=int, default=1,
-                   help="torch CPU threads (default: 1, fastest for small models; 0 = torch's choice)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(run=run_render)

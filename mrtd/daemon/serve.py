@@ -351,15 +351,11 @@ def add_serve(sub: argparse._SubParsersAction) -> None:
         description="Run MRT2 live: a JACK client (out_L/out_R post-effects, dry_L/dry_R, in_L/in_R, "
         "midi_in) steered over OSC (UDP and TCP on one port), OSCQuery and JACK MIDI. Every option "
         "can also be set in a TOML file (--config); the command line wins.")
-    src = p.add_mutually_exclusive_group()
-    src.add_argument("--checkpoint", metavar="CKPT", help="generation checkpoint (.safetensors, official layout)")
-    src.add_argument("--demo", action="store_true", help="the embedded untrained demo model (no files needed)")
+    from mrtd.daemon.render import add_model_args  # argparse only at import time
+
     p.add_argument("--config", metavar="FILE.toml", help="daemon config file: any option below, plus "
                    "[controls] (initial OSC values) and [midi.cc] (controller → control)")
-    p.add_argument("--manifest", metavar="MANIFEST.json", help="model config (default: from the checkpoint)")
-    p.add_argument("--encoder", metavar="ENCODER.safetensors", help="SpectroStream encoder (audio/input prefill)")
-    p.add_argument("--seed", type=int, default=0, help="sampling seed (default: 0)")
-    p.add_argument("--threads", type=int, default=1, help="torch CPU threads (default: 1; 0 = torch's choice)")
+    add_model_args(p, manifest_flag="--manifest", required=False)
     p.add_argument("--latency-ms", type=float, default=None, help="latency budget in ms (default: 80)")
     g = p.add_argument_group("JACK")
     g.add_argument("--jack-name", default="mrtd", help="JACK client name (default: mrtd)")

@@ -97,3 +97,13 @@ def test_json_export_round_trips():
     topk = next(p for p in data["params"] if p["address"] == "/mrtd/topk")
     assert topk["args"][0] == {"name": "k", "kind": "int", "type": "i", "min": 1, "max": 1024}
     assert topk["default"] == [40]
+
+
+def test_float32_rounding_at_a_range_end_is_not_out_of_range():
+    import numpy as np
+
+    low = float(np.float32(0.01))  # what a fader at the bottom of 0.01..10 sends over OSC
+    assert low < 0.01
+    assert NAMESPACE.check("/mrtd/fx/chorus/rate_hz", [low]) == (0.01,)
+    with pytest.raises(SchemaError, match="out of range"):
+        NAMESPACE.check("/mrtd/fx/chorus/rate_hz", [0.0099])

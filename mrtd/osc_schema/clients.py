@@ -551,20 +551,25 @@ def _fader(address: str, frame: tuple[float, float, float, float], horizontal: b
     return [label, fader]
 
 
+_ANSWERED = ("/mrtd/ping", "/mrtd/status")
+
+
 def _button(address: str, frame: tuple[float, float, float, float], text: str | None = None,
             color: tuple[float, float, float, float] = _ORANGE) -> list[Node]:
     """Momentary for an event (1 press, 0 release), toggle for a bool (0/1)."""
     param = NAMESPACE[address]
     name = _label(address).replace("/", "_")
-    if param.access == "event":
-        btype, conv, receive = 0, "FLOAT", False
+    if address in _ANSWERED:  # replied to by the server itself: no argument at all, on press
+        btype, msg = 0, OscOut(address, [], receive=False, condition="RISE")
+    elif param.access == "event":
+        btype, msg = 0, OscOut(address, [("VALUE", "FLOAT", "x", 0.0, 1.0)], receive=False)
     else:
         assert param.args[0].kind == "bool", address
-        btype, conv, receive = 1, "INTEGER", True
+        btype, msg = 1, OscOut(address, [("VALUE", "INTEGER", "x", 0.0, 1.0)], receive=True)
     x0 = "1" if param.default and param.default[0] else "0"
     fx, fy, fw, fh = frame
     return [Node("BUTTON", name, frame, color=color, props={"buttonType": ("i", btype)}, values={"x": x0},
-                 messages=[OscOut(address, [("VALUE", conv, "x", 0.0, 1.0)], receive=receive)]),
+                 messages=[msg]),
             _label_node(name + "_label", text or _label(address), (fx, fy, fw, fh), 12)]
 
 

@@ -51,6 +51,8 @@ class Arg:
             if isinstance(value, float) and not math.isfinite(value):
                 raise SchemaError(f"{self.name}: {value} is not a finite number")
             v: float | int = float(value) if k == "float" else int(round(value))
+            if k == "float":
+                v = self._snap(v)
             if self.min is not None and v < self.min or self.max is not None and v > self.max:
                 raise SchemaError(f"{self.name}: {value} is out of range [{_num(self.min)}, {_num(self.max)}]")
             return v
@@ -83,6 +85,14 @@ class Arg:
                 raise SchemaError(f"{self.name}: blob larger than {self.max_bytes} bytes")
             return bytes(value)
         raise AssertionError(k)
+
+    def _snap(self, v: float) -> float:
+        """OSC floats are 32-bit: a fader at 0.01 sends 0.0099999998. A value within float32
+        rounding of a bound is that bound, not out of range."""
+        for bound in (self.min, self.max):
+            if bound is not None and abs(v - bound) <= 1e-6 * max(1.0, abs(bound)):
+                return float(bound)
+        return v
 
     def to_dict(self) -> dict[str, Any]:
         d: dict[str, Any] = {"name": self.name, "kind": self.kind, "type": self.osc_type}

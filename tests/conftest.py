@@ -264,3 +264,16 @@ def osc_dump() -> Iterator[Callable[..., OscDump]]:
     yield make
     for d in dumps:
         d.close()
+
+
+@pytest.fixture
+def dump(daemon) -> Iterator[OscDump]:
+    """An ``oscdump`` subscribed to the module's in-process ``daemon`` (unsubscribed afterwards)."""
+    d = OscDump(free_port())
+    try:
+        daemon.send("/mrtd/subscribe", "i", d.port)
+        d.wait_for(lambda m: m.address == "/mrtd/subscribed" and m.args[-1] == str(d.port))
+        yield d
+        daemon.send("/mrtd/unsubscribe", "i", d.port)
+    finally:
+        d.close()

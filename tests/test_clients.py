@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import OscDump, free_port, oscsend
+from conftest import OscDump, oscsend
 from test_osc_server import LOCAL, Daemon, errors_in, exchange, running_daemon, same
 
 from mrtd.daemon.controls import NO_MUSICCOCA
@@ -418,18 +418,6 @@ def test_every_client_message_fits_the_schema():
 def daemon(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Daemon]:
     with running_daemon(tmp_path_factory.mktemp("clients")) as d:
         yield d
-
-
-@pytest.fixture
-def dump(daemon: Daemon) -> Iterator[OscDump]:
-    d = OscDump(free_port())
-    try:
-        daemon.send("/mrtd/subscribe", "i", d.port)
-        d.wait_for(lambda m: m.address == "/mrtd/subscribed" and m.args[-1] == str(d.port))
-        yield d
-        daemon.send("/mrtd/unsubscribe", "i", d.port)
-    finally:
-        d.close()
 
 
 def _replay(daemon: Daemon, dump: OscDump, msgs: list[Message], what: str) -> None:

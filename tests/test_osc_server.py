@@ -81,9 +81,6 @@ class PacedReader:
         wall, sample = self._clock
         return None if wall == 0.0 else sample + int(round((t_wall - wall) * SR))
 
-    def meters(self) -> None:
-        return None
-
     def status(self) -> dict:
         return {"xruns": 0}
 
@@ -155,19 +152,6 @@ def running_daemon(tmp: Path, **server_kw: object) -> Iterator[Daemon]:
 def daemon(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Daemon]:
     with running_daemon(tmp_path_factory.mktemp("osc")) as d:
         yield d
-
-
-@pytest.fixture
-def dump(daemon: Daemon) -> Iterator[OscDump]:
-    """An ``oscdump`` subscribed to the daemon (unsubscribed afterwards)."""
-    d = OscDump(free_port())
-    try:
-        daemon.send("/mrtd/subscribe", "i", d.port)
-        d.wait_for(lambda m: m.address == "/mrtd/subscribed" and m.args[-1] == str(d.port))
-        yield d
-        daemon.send("/mrtd/unsubscribe", "i", d.port)
-    finally:
-        d.close()
 
 
 # --------------------------------------------------------------------------- helpers

@@ -69,7 +69,6 @@ class Engine:
         self.output = OutputQueue(self.controls.latency_ms, channels=CHANNELS)
         self.effects = EffectsChain(self.output.sample_rate, self.output.frame)
         self.listeners: list[Callable[[Event], None]] = []  # told of every applied change
-        self.levels = np.zeros(4, np.float32)  # last frame's wet peak L/R, rms L/R
         self._frame_buf = np.zeros((self.output.frame, CHANNELS), np.float32)
         self.bank_dir = Path(bank_dir) if bank_dir is not None else None
         self.event_sink = event_sink
@@ -99,19 +98,26 @@ class Engine:
 
         Raises UserError at once if the message is invalid; a frame already generated
         means "as soon as possible"."""
-        values = Controls.check(address, args)
-        with self._lock:
-            heapq.heappush(self._pending, (-1 if frame is None else int(frame), next(self._seq), address, values))
+        result = self.post_many([(address, args)], frame)[0]
+        if isinstance(result, UserError):
+            raise result
 
-    def post_many(self, messages: list[tuple[str, tuple]], frame: int | None = None) -> None:
-        """Schedule several controls for one frame, atomically: all are checked first
-        (UserError naming the bad one, nothing queued), then queued under one lock, so
-        they land on the same frame (an OSC bundle)."""
-        checked = [(address, Controls.check(address, args)) for address, args in messages]
+    def post_many(self, messages: list[tuple[str, tuple | list]], frame: int | None = None) -> list:
+        """Schedule several controls for one frame (an OSC bundle): each is checked, and
+        the valid ones are queued under one lock, so they land on the same frame.
+        Returns, per message, its converted values or the UserError that refused it."""
+        results: list = []
+        for address, args in messages:
+            try:
+                results.append(Controls.check(address, args))
+            except UserError as e:
+                results.append(e)
         key = -1 if frame is None else int(frame)
         with self._lock:
-            for address, values in checked:
-                heapq.heappush(self._pending, (key, next(self._seq), address, values))
+            for (address, _), values in zip(messages, results):
+                if not isinstance(values, UserError):
+                    heapq.heappush(self._pending, (key, next(self._seq), address, values))
+        return results
 
     def post_events(self, events: list[Event]) -> None:
         for e in events:
@@ -191,8 +197,6 @@ class Engine:
             np.multiply(audio[0].float().numpy(), OUTPUT_GAIN, out=buf[:, 2:])
             wet = self.effects.process(buf[:, 2:])
             buf[:, :2] = wet
-            np.max(np.abs(wet), axis=0, out=self.levels[:2])
-            self.levels[2:] = np.sqrt(np.mean(np.square(wet), axis=0))
             self.output.write(buf, frame_id=self.frame - 1)
         self.last_tokens = out.tokens[0]
         self.frame += 1

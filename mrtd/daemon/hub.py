@@ -36,8 +36,6 @@ class Clock(Protocol):
 
     def stream_sample_at(self, t_wall: float) -> int | None: ...
 
-    def meters(self) -> tuple[float, float, float, float] | None: ...
-
     def status(self) -> dict[str, Any]: ...
 
 
@@ -48,6 +46,7 @@ class Hub:
         self.engine = engine
         self.device = device
         self.clock: Clock | None = None
+        self.levels: Callable[[], tuple[float, float, float, float]] | None = None  # output peak/rms L/R
         self._handlers: dict[str, Handler] = {}
         self._getters: dict[str, Getter] = {}
         self._listeners: list[Listener] = []
@@ -80,62 +79,54 @@ class Hub:
 
         ``frame``: the engine frame it is for (None: the next frame boundary). Raises
         UserError (text starts with the address) when the message is refused."""
-        error = self.handle_many([(address, args)], frame)[0]
-        if isinstance(error, UserError):
-            raise error
-        return error
+        result = self.handle_many([(address, args)], frame)[0]
+        if isinstance(result, UserError):
+            raise result
+        return result
 
     def handle_many(self, messages: list[tuple[str, tuple | list]], frame: int | None = None) -> list:
         """Several messages that belong together (an OSC bundle): the engine's share is
         queued atomically, so all of it lands on one frame. Returns, per message, its
         values, None (ignored button release) or the UserError that refused it."""
-        results: list = []
-        batch: list[tuple[str, tuple]] = []
+        results: list = [None] * len(messages)
+        batch: list[tuple[str, tuple | list]] = []
         slots: list[int] = []
-        for address, args in messages:
+        for i, (address, args) in enumerate(messages):
             try:
-                values = self._check(address, args)
-                if values is None:
-                    results.append(None)
-                    continue
+                args = self.button_args(address, args)
+                if args is None:
+                    continue  # a button release
                 handler = self._handlers.get(address)
-                if handler is not None:
-                    handler(values)
-                    self.notify(address, values)
-                else:
-                    from mrtd.daemon.controls import Controls
-
-                    Controls.check(address, values)
-                    slots.append(len(results))
-                    batch.append((address, values))
-                results.append(values)
+                if handler is None:  # the engine checks (schema + its own rules) and queues
+                    slots.append(i)
+                    batch.append((address, args))
+                    continue
+                try:
+                    values = NAMESPACE.check(address, list(args))
+                except SchemaError as e:
+                    raise UserError(f"{address}: {e}") from None
+                handler(values)
+                self.notify(address, values)
+                results[i] = values
             except UserError as e:
-                results.append(e)
+                results[i] = e
         if batch:
-            try:
-                self.engine.post_many(batch, frame)
-            except UserError as e:  # cannot happen after the checks above; keep it honest
-                for i in slots:
-                    results[i] = e
+            for i, result in zip(slots, self.engine.post_many(batch, frame)):
+                results[i] = result
         return results
 
     @staticmethod
-    def _check(address: str, args: tuple | list) -> tuple | None:
-        """Schema check, plus the controller convention for triggers: an event without
-        arguments also takes one number, as TouchOSC and Max buttons send (1 press, 0
-        release): non-zero triggers it, zero is ignored."""
+    def button_args(address: str, args: tuple | list) -> tuple | list | None:
+        """The controller convention for triggers: an event without arguments also takes
+        one number, as TouchOSC and Max buttons send (1 press, 0 release): non-zero
+        triggers it (no arguments), zero is ignored (None)."""
         param = NAMESPACE.get(address)
-        if (param is not None and param.access == "event" and not param.args and not param.alt_args
-                and len(args) == 1 and isinstance(args[0], (int, float)) and not isinstance(args[0], str)):
-            if args[0] != args[0]:  # NaN
-                raise UserError(f"{address}: a trigger takes no argument or one number, got NaN")
-            if not args[0]:
-                return None
-            args = ()
-        try:
-            return NAMESPACE.check(address, list(args))
-        except SchemaError as e:
-            raise UserError(f"{address}: {e}") from None
+        if (param is None or param.access != "event" or param.args or param.alt_args or len(args) != 1
+                or isinstance(args[0], bool) or not isinstance(args[0], (int, float))):
+            return args
+        if args[0] != args[0]:  # NaN
+            raise UserError(f"{address}: a trigger takes no argument or one number, got NaN")
+        return () if args[0] else None
 
     def frame_for_time(self, t_wall: float) -> int | None:
         """The engine frame for a control timed at wall-clock ``t_wall`` (time.time()),
@@ -195,7 +186,5 @@ class Hub:
     def meters(self) -> tuple[float, float, float, float, float, float]:
         """Output peak L/R, rms L/R (linear), generation frames/s, queued ms."""
         st = self.engine.status()
-        lv = self.clock.meters() if self.clock is not None else None
-        if lv is None:
-            lv = tuple(float(x) for x in self.engine.levels)
-        return (*lv, float(st["fps"]), float(st["queued_ms"]))
+        levels = self.levels() if self.levels is not None else (0.0, 0.0, 0.0, 0.0)
+        return (*levels, float(st["fps"]), float(st["queued_ms"]))

@@ -232,9 +232,6 @@ class JackHost:
             return None
         return sample + int(round((t_wall - wall) * SAMPLE_RATE))
 
-    def meters(self) -> tuple[float, float, float, float] | None:
-        return None  # the daemon's tap thread computes them (see serve.Tap)
-
     def status(self) -> dict[str, Any]:
         return {"jack": self.client is not None and not self.lost.is_set(), "jack_name": self.full_name,
                 "xruns": self.xruns, "blocksize": self.blocksize, "freewheel": self.freewheel,

@@ -228,10 +228,15 @@ class OscServer:
 
     def _precheck(self, m: Message, peer: _Peer) -> bool:
         try:
-            NAMESPACE.check(m.address, list(m.args))
+            args = self.hub.button_args(m.address, m.args)
+            NAMESPACE.check(m.address, list(args if args is not None else ()))
             return True
         except SchemaError as e:
             self._refuse(peer, m.address, str(e))
+            return False
+        except UserError as e:
+            text = str(e)
+            self._refuse(peer, m.address, text.removeprefix(m.address + ": "))
             return False
 
     def _apply_all(self, group: list[Message], frame: int | None, peer: _Peer) -> None:

@@ -87,8 +87,7 @@ class MidiRing:
             return
         i = self.written % self.capacity
         self.stamp[i] = stamp
-        for k in range(n):
-            self.data[i, k] = message[k][0] if isinstance(message[k], bytes) else message[k]
+        self.data[i, :n] = np.frombuffer(message, np.uint8)
         self.size[i] = n
         self.written += 1
 

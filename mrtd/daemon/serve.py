@@ -150,7 +150,6 @@ class Daemon:
         self.args, self.config = args, config
         self.stop_event = threading.Event()
         self.jackd: subprocess.Popen | None = None
-        self.threads: list[threading.Thread] = []
         self.net = None
         self.osc = None
         self.oscquery = None
@@ -189,7 +188,7 @@ class Daemon:
         self.hub.clock = self.host
         self.hub.add_listener(lambda address, _: address == "/mrtd/latency_ms" and self.host.report_latency())
         self.tap = Tap(self.host.tap)
-        self.host.meters = lambda: self.tap.levels  # type: ignore[method-assign]
+        self.hub.levels = lambda: self.tap.levels
         self.midi = MidiRouter(self.hub, self.host.midi, ccmap)
         self._register_daemon_controls()
         for address, value in self.config.get("controls", {}).items():
@@ -247,7 +246,6 @@ class Daemon:
         sup = threading.Thread(target=self.host.supervise, args=(self.stop_event,), name="mrtd-jack-supervisor",
                                daemon=True)
         sup.start()
-        self.threads.append(sup)
         self._start_network()
         self.say(f"JACK client '{self.host.full_name}' on server '{a.jack_server or 'default'}': "
                  + " ".join(self.host.port_names()))
@@ -345,7 +343,7 @@ class Daemon:
 
 # ---- command line and config file ---------------------------------------------------------
 
-def add_serve(sub: argparse._SubParsersAction) -> None:
+def add_serve(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
     p = sub.add_parser(
         "serve", help="run the real-time JACK daemon (audio out, OSC and MIDI in)",
         description="Run MRT2 live: a JACK client (out_L/out_R post-effects, dry_L/dry_R, in_L/in_R, "
@@ -379,6 +377,7 @@ def add_serve(sub: argparse._SubParsersAction) -> None:
                    help="where /mrtd/prefill/input keeps its captured audio (default: ~/.local/share/mrtd/captures)")
     p.add_argument("--log-level", default="warning", choices=["debug", "info", "warning", "error"])
     p.set_defaults(run=run_serve)
+    return p
 
 
 def load_config(path: str | None, parser_defaults: dict[str, Any]) -> dict[str, Any]:
@@ -405,9 +404,7 @@ def load_config(path: str | None, parser_defaults: dict[str, Any]) -> dict[str, 
 def _serve_parser(suppress: bool = False) -> argparse.ArgumentParser:
     """The serve options alone (for config merging): with ``suppress`` only the options
     actually given on the command line end up in the namespace."""
-    parser = argparse.ArgumentParser(prog="mrtd", add_help=False)
-    add_serve(parser.add_subparsers())
-    sp = parser._subparsers._group_actions[0].choices["serve"]  # type: ignore[union-attr]
+    sp = add_serve(argparse.ArgumentParser(prog="mrtd", add_help=False).add_subparsers())
     if suppress:
         for action in sp._actions:
             action.default = argparse.SUPPRESS

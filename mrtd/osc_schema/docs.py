@@ -77,7 +77,9 @@ and an error comes back.
 | string | `s` | `s` (with a byte limit) |
 | blob | `b` | `b` (with a byte limit) |
 
-NaN and infinity are refused. In signatures below, `f:gain` is a float named gain;
+NaN and infinity are refused. File paths (audio prompts, prefill, recordings) are read
+and written by the daemon, so a relative path is relative to the directory `mrtd serve`
+was started in. In signatures below, `f:gain` is a float named gain;
 `×12` means the argument repeats 12 times, `×1..8` between 1 and 8 times.
 
 ## Replies and errors
@@ -190,7 +192,7 @@ def describe_arg(a: Arg) -> str:
 # plausible example values by argument name (a chord for repeated pitches)
 _EXAMPLES: dict[str, tuple[str, ...]] = {
     "pitch": ("60", "64", "67"), "velocity": ("100",), "state": ("2",), "port": ("7400",),
-    "bank": ("1",), "seconds": ("10",), "host": ("127.0.0.1",), "path": ("/home/me/loop.wav",),
+    "bank": ("1",), "seconds": ("10",), "host": ("127.0.0.1",), "path": ("loops/intro.wav",),
     "address": ("/mrtd/temperature",), "text": ("disco funk",),
 }
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 
 from mrtd import __version__
 from mrtd.errors import UserError
@@ -23,16 +23,6 @@ and MIDI."""
 EPILOG = """\
 Run 'mrtd COMMAND --help' for the options of one command.
 Exit status: 0 success, 1 error (one line on stderr), 2 usage error."""
-
-
-def _not_yet(command: str, issue: str) -> Callable[[argparse.Namespace], int]:
-    def run(_: argparse.Namespace) -> int:
-        raise UserError(
-            f"'{command}' is not available in this version of mrtd yet ({issue}); "
-            "see README.md, section 'What works today'"
-        )
-
-    return run
 
 
 def _cmd_version(args: argparse.Namespace) -> int:
@@ -108,11 +98,17 @@ def build_parser() -> argparse.ArgumentParser:
 
     _add_verify(sub)
 
-    p = sub.add_parser("bench", help="measure frames/s, real-time factor and latency; write JSON")
-    p.set_defaults(run=_not_yet("mrtd bench", "the performance work"))
+    from mrtd.daemon.style_cli import add_style
 
-    p = sub.add_parser("weights", help="list, locate and download the official model files")
-    p.set_defaults(run=_not_yet("mrtd weights", "model resources"))
+    add_style(sub)
+
+    from mrtd.bench import add_bench
+
+    add_bench(sub)
+
+    from mrtd.weights_cli import add_weights
+
+    add_weights(sub)
 
     p = sub.add_parser("version", help="print the version (with -v: torch, CUDA and Python too)")
     p.add_argument("-v", "--verbose", action="store_true", help="also print torch, CUDA and Python versions")

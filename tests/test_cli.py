@@ -10,7 +10,7 @@ import pytest
 from mrtd import __version__
 from mrtd.cli import main
 
-SUBCOMMANDS = ["serve", "render", "verify", "bench", "weights", "version"]
+SUBCOMMANDS = ["serve", "render", "verify", "style", "bench", "weights", "version"]
 
 
 def run(*args: str) -> subprocess.CompletedProcess:

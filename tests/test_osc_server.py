@@ -27,7 +27,6 @@ from pythonosc.osc_message import OscMessage as PyOscMessage
 from pythonosc.osc_message_builder import OscMessageBuilder
 from pythonosc.tcp_client import SimpleTCPClient
 
-from mrtd.daemon.controls import Controls
 from mrtd.daemon.demo import build_demo
 from mrtd.daemon.engine import Engine
 from mrtd.daemon.hub import Hub
@@ -126,9 +125,10 @@ class Daemon:
 
 
 @contextmanager
-def running_daemon(tmp: Path, **server_kw: object) -> Iterator[Daemon]:
-    """Engine + hub + paced reader + OSC server on 127.0.0.1, port 0."""
-    engine = Engine(*build_demo(), bank_dir=tmp / "banks")
+def running_daemon(tmp: Path, style: object = None, **server_kw: object) -> Iterator[Daemon]:
+    """Engine + hub + paced reader + OSC server on 127.0.0.1, port 0 (``style``: the
+    engine's StyleEncoder, default none = no MusicCoCa)."""
+    engine = Engine(*build_demo(), bank_dir=tmp / "banks", style=style)  # type: ignore[arg-type]
     hub = Hub(engine)
     reader = PacedReader(engine)
     hub.clock = reader
@@ -346,7 +346,7 @@ def test_every_schema_address_end_to_end(daemon: Daemon, dump: OscDump, tmp_path
                 refusal = None
             else:
                 try:
-                    Controls.check(p.address, values)
+                    daemon.engine.controls.check(p.address, values)
                     refusal = None
                 except UserError as e:
                     refusal = str(e).removeprefix(p.address + ": ")

@@ -5,10 +5,10 @@ Only the generation thread mutates a :class:`Controls` (the engine applies queue
 changes at frame boundaries), so a frame always sees a complete snapshot and nothing
 here locks. ``check`` runs on the caller's thread so a bad message is refused at once.
 
-Interim (until MusicCoCa, issue 4): a prompt slot can hold 12 raw style tokens; text
-and audio prompts are refused with a clear error. When several token slots have weight
-> 0 the highest-weight one is used alone (ties: lowest slot), because raw tokens cannot
-be blended without the MusicCoCa embedding space.
+Prompt slots hold a source (text, audio file, embedding, tokens) and a weight; the
+style they make is computed by :mod:`mrtd.daemon.style` (blending in embedding space,
+encoding on its own thread). This module keeps the slots and asks for the result once
+per frame.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 
 from mrtd.daemon.notes import PITCHES, NoteTracker
+from mrtd.daemon.style import Slot, StyleEncoder, parse_embedding, resolve_audio_path, style_of
 from mrtd.errors import UserError
 from mrtd.model.conditioning import build_cond
 from mrtd.osc_schema import NAMESPACE, SchemaError
@@ -29,8 +30,7 @@ OUTPUT = {"/mrtd/volume", "/mrtd/mute", "/mrtd/pause", "/mrtd/bypass", "/mrtd/la
           "/mrtd/responsive", "/mrtd/reset/fade_ms"}
 # performance gestures: never trigger a responsive cut (a fade on every key would chop the audio)
 PLAYING = {"/mrtd/note/on", "/mrtd/note/off", "/mrtd/notes/sustain", "/mrtd/notes/all_off", "/mrtd/drums/hit"}
-NO_MUSICCOCA = ("MusicCoCa files are not available in this version (issue 4): "
-                "use /mrtd/prompt/N/tokens with 12 raw style tokens")
+NO_MUSICCOCA = "MusicCoCa files not found"  # how every "no files" refusal starts
 DRUMS = {"auto": -1, "off": 0, "on": 1}
 
 
@@ -42,8 +42,14 @@ def _default(address: str) -> Any:
 class Controls:
     """Everything a musician steers, with the schema's defaults."""
 
-    def __init__(self) -> None:
-        self.slot_tokens: list[np.ndarray | None] = [None] * PROMPT_SLOTS
+    def __init__(self, style: StyleEncoder | None = None) -> None:
+        self.style = style if style is not None else StyleEncoder(None)
+        self.slot_source: list[tuple[str, Any] | None] = [None] * PROMPT_SLOTS  # (kind, value)
+        self.slot_status = ["empty"] * PROMPT_SLOTS
+        self._slot_last: list[np.ndarray | None] = [None] * PROMPT_SLOTS  # last usable embeddings
+        self._style = np.full(STYLE_TOKENS, -1, np.int64)  # the blend's 12 tokens (before levels)
+        self._reported: set[tuple[int, Any]] = set()  # slot errors already told
+        self.feedback: list[tuple[str, tuple]] = []  # changes found while making a frame (engine drains)
         self.slot_weight = [float(_default(f"/mrtd/prompt/{n}/weight")) for n in range(1, PROMPT_SLOTS + 1)]
         self.style_levels = int(_default("/mrtd/style/levels"))
         self.style_mapper = bool(_default("/mrtd/style/mapper"))
@@ -67,22 +73,38 @@ class Controls:
         self.reset_fade_ms = float(_default("/mrtd/reset/fade_ms"))
 
     # ---- checking (any thread) -----------------------------------------------------------
-    @staticmethod
-    def check(address: str, args: tuple | list) -> tuple:
-        """Validated, converted args; UserError for anything the engine cannot take."""
+    def check(self, address: str, args: tuple | list) -> tuple:
+        """Validated, converted args; UserError for anything the engine cannot take.
+
+        A text or audio prompt that passes starts encoding at once (before its frame)."""
         try:
             values = NAMESPACE.check(address, list(args))
         except SchemaError as e:
             raise UserError(f"{address}: {e}") from None
-        tail = address.rsplit("/", 1)[-1]
-        if address.startswith("/mrtd/prompt/") and tail in ("text", "audio") and values[0] != "":
-            raise UserError(f"{address}: {NO_MUSICCOCA}")
-        if address.startswith("/mrtd/prompt/") and tail == "embedding":
-            raise UserError(f"{address}: {NO_MUSICCOCA}")
+        if address.startswith("/mrtd/prompt/") and address.count("/") == 4:
+            values = self._check_prompt(address, values)
         if address == "/mrtd/prefill/input":
             raise UserError("/mrtd/prefill/input needs the JACK daemon's input capture (not in the engine yet)")
         if not Controls.handles(address):
             raise UserError(f"{address} is not an engine control")
+        return values
+
+    def _check_prompt(self, address: str, values: tuple) -> tuple:
+        kind = address.rsplit("/", 1)[-1]
+        if kind not in ("text", "audio", "embedding") or (kind != "embedding" and values[0] == ""):
+            return values
+        problem = self.style.problem(kind)
+        if problem:
+            raise UserError(f"{address}: {problem}")
+        try:
+            if kind == "audio":
+                values = (resolve_audio_path(values[0]),)
+            elif kind == "embedding":
+                parse_embedding(values[0])
+        except UserError as e:
+            raise UserError(f"{address}: {e}") from None
+        if kind != "embedding":
+            self.style.prefetch(Slot(kind, values[0]), self.style_mapper)
         return values
 
     @staticmethod
@@ -108,12 +130,17 @@ class Controls:
                 self.slot_weight[i] = float(w)
             return
         i, what = int(parts[3]) - 1, parts[4]
-        if what == "tokens":
-            self.slot_tokens[i] = np.asarray(v, np.int64)
-        elif what == "weight":
+        if what == "weight":
             self.slot_weight[i] = float(v[0])
-        elif what in ("clear", "text", "audio"):  # text/audio reach here only as "" = clear
-            self.slot_tokens[i] = None
+            return
+        if what == "tokens":
+            self.slot_source[i] = ("tokens", np.asarray(v, np.int64))
+        elif what == "embedding":
+            self.slot_source[i] = ("embedding", parse_embedding(v[0]))
+        elif what in ("text", "audio") and v[0] != "":
+            self.slot_source[i] = (what, v[0])
+        elif what in ("clear", "text", "audio"):  # "" clears the slot, /clear also parks it
+            self.slot_source[i] = None
             if what == "clear":
                 self.slot_weight[i] = 0.0
 
@@ -128,24 +155,45 @@ class Controls:
             if what == "weight":
                 return (self.slot_weight[i],)
             if what == "status":
-                return ("empty" if self.slot_tokens[i] is None else "ready",)
+                return (self.slot_status[i],)
             if what in ("text", "audio"):
-                return ("",)
+                src = self.slot_source[i]
+                return (src[1] if src is not None and src[0] == what else "",)
             return None
         get = _GETTERS.get(address)
         return None if get is None else get(self)
 
     # ---- one frame's inputs --------------------------------------------------------------
+    def slots(self) -> list[Slot]:
+        return [Slot() if src is None else Slot(src[0], src[1], w)
+                for src, w in zip(self.slot_source, self.slot_weight)]
+
+    def update_style(self) -> list[tuple[str, tuple]]:
+        """Take the prompt slots' current result (frame thread, once per frame): lookups
+        only, encoding runs elsewhere. Returns what changed, as (address, values) to tell
+        the subscribers: slot status, the style tokens, errors of slots that failed."""
+        before, status_before = self._style.copy(), list(self.slot_status)
+        tokens, status, errors = style_of(self.slots(), self.style, self.style_mapper, self._slot_last)
+        if tokens is not None:
+            self._style = tokens
+        self.slot_status = status
+        out = [(f"/mrtd/prompt/{i + 1}/status", (st,))
+               for i, (st, was) in enumerate(zip(status, status_before)) if st != was]
+        if not np.array_equal(before, self._style):
+            out.append(("/mrtd/style/tokens", tuple(int(t) for t in self.style_tokens())))
+        for i, msg in errors:
+            key = (i, repr(self.slot_source[i])[:200])
+            if key not in self._reported:
+                self._reported.add(key)
+                src = self.slot_source[i]
+                out.append(("/mrtd/error", (f"/mrtd/prompt/{i + 1}/{src[0] if src else 'text'}", msg)))
+        return out
+
     def style_tokens(self) -> np.ndarray:
-        """12 raw style tokens: the highest-weight token slot (interim), levels beyond
-        ``style_levels`` masked; all masked when no slot is active."""
-        best, best_w = None, 0.0
-        for toks, w in zip(self.slot_tokens, self.slot_weight):
-            if toks is not None and w > best_w:
-                best, best_w = toks, w
+        """The 12 style tokens conditioning the model now, levels beyond ``style_levels``
+        masked (-1); all masked when no slot is active."""
         out = np.full(STYLE_TOKENS, -1, np.int64)
-        if best is not None:
-            out[: self.style_levels] = best[: self.style_levels]
+        out[: self.style_levels] = self._style[: self.style_levels]
         return out
 
     def drum_value(self) -> int:
@@ -153,6 +201,7 @@ class Controls:
 
     def frame_cond(self) -> np.ndarray:
         """The 144 conditioning ids of the next frame; consumes note onsets and a drum hit."""
+        self.feedback.extend(self.update_style())
         notes = self.tracker.frame(self.raw_notes, self.onset_mode, self.unmask_width)  # type: ignore[arg-type]
         cond = build_cond(self.style_tokens(), notes, self.drum_value(), self.guidance)
         self.drum_hit = False
@@ -166,8 +215,8 @@ class Controls:
     def to_json(self) -> str:
         """The generation controls (not output settings or held keys) for a bank."""
         return json.dumps({
-            "slot_tokens": [None if t is None else t.tolist() for t in self.slot_tokens],
-            "slot_weight": self.slot_weight, "style_levels": self.style_levels,
+            "slots": [self._slot_json(i) for i in range(PROMPT_SLOTS)],
+            "slot_weight": self.slot_weight, "style_levels": self.style_levels, "style_mapper": self.style_mapper,
             "raw_notes": self.raw_notes.tolist(), "onset_mode": self.onset_mode,
             "unmask_width": self.unmask_width, "drums": self.drums, "guidance": self.guidance,
             "temperature": self.temperature, "top_k": self.top_k, "seed": self.seed, "rotation": self.rotation,
@@ -175,11 +224,42 @@ class Controls:
 
     def load_json(self, text: str) -> None:
         d = json.loads(text)
-        self.slot_tokens = [None if t is None else np.asarray(t, np.int64) for t in d["slot_tokens"]]
         self.raw_notes = np.asarray(d["raw_notes"], np.int8)
+        self.style_mapper = bool(d.get("style_mapper", self.style_mapper))
         for k in ("slot_weight", "style_levels", "onset_mode", "unmask_width", "drums", "guidance",
                   "temperature", "top_k", "seed", "rotation"):
             setattr(self, k, d[k])
+        if "slots" in d:
+            for i, slot in enumerate(d["slots"][:PROMPT_SLOTS]):
+                self._load_slot(i, slot)
+        else:  # banks written before MusicCoCa: raw tokens only
+            self.slot_source = [None if t is None else ("tokens", np.asarray(t, np.int64)) for t in d["slot_tokens"]]
+
+    def _slot_json(self, i: int) -> dict | None:
+        """A slot for a bank: its source, plus the embedding it resolved to, so loading
+        the bank sounds the same without re-encoding (or without the audio file)."""
+        src = self.slot_source[i]
+        if src is None:
+            return None
+        kind, value = src
+        d: dict[str, Any] = {"kind": kind, "value": value.tolist() if isinstance(value, np.ndarray) else value}
+        if kind in ("text", "audio") and self._slot_last[i] is not None and self.slot_status[i] == "ready":
+            d["embedding"] = self._slot_last[i].tolist()
+        return d
+
+    def _load_slot(self, i: int, d: dict | None) -> None:
+        if d is None:
+            self.slot_source[i] = None
+            return
+        kind, value = d["kind"], d["value"]
+        if kind == "tokens":
+            self.slot_source[i] = ("tokens", np.asarray(value, np.int64))
+        elif kind == "embedding":
+            self.slot_source[i] = ("embedding", np.asarray(value, np.float32))
+        else:
+            self.slot_source[i] = (kind, str(value))
+            if d.get("embedding") is not None:
+                self.style.seed(Slot(kind, str(value)), self.style_mapper, np.asarray(d["embedding"], np.float32))
 
 
 def _set(attr: str, conv=lambda v: v[0]):

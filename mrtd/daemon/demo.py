@@ -56,14 +56,20 @@ def _fill_codec(dec: SpectroStreamDecoder, g: torch.Generator) -> None:
     dec.rvq.table.copy_(0.05 * torch.randn(dec.rvq.table.shape, generator=g))
 
 
-def build_demo(seed: int = DEMO_SEED) -> tuple[Depthformer, SpectroStreamDecoder]:
-    """The untrained demo depthformer and codec decoder (float32, CPU), same every run."""
+def build_demo(seed: int = DEMO_SEED, *, device: torch.device | str = "cpu",
+               dtype: torch.dtype = torch.float32) -> tuple[Depthformer, SpectroStreamDecoder]:
+    """The untrained demo depthformer and codec decoder, same every run: float32 on the CPU
+    by default; ``dtype`` is the language model's compute dtype (the weights are drawn in
+    float32 and rounded to it), the codec stays float32 (as the official); both on
+    ``device``. Weight layouts are the construction ones (``row``, contiguous convs)."""
     log.warning("DEMO MODEL: untrained weights from seed %d, NOT music; use --checkpoint for the real model", seed)
     g = torch.Generator().manual_seed(seed)
     with torch.no_grad():
-        model = Depthformer(DEMO_CONFIG, torch.float32)
+        model = Depthformer(DEMO_CONFIG, dtype)
         _fill_depthformer(model, g)
         model.encoder.init_buffers("cpu")
         dec = SpectroStreamDecoder(DEMO_CONFIG.codec)
         _fill_codec(dec, g)
+    if torch.device(device).type != "cpu":
+        model, dec = model.to(device), dec.to(device)
     return model.eval().requires_grad_(False), dec.eval()

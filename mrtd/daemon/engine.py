@@ -10,7 +10,11 @@ from one CPU ``torch.Generator`` seeded with ``seed + rotation * resets``.
 
 Generation is pulled by the output queue: a frame is made only when it fits in the
 latency budget. :meth:`step_frame` is the whole frame pipeline; the live thread and the
-offline renderer both call it (the renderer just does not wait for the clock).
+offline renderer both call it (the renderer just does not wait for the clock). The frame
+itself is a :class:`~mrtd.model.framestep.FrameStep` of one stream: static buffers on the
+model's device, controls written into its inputs every frame, and on CUDA optionally
+replayed as a CUDA graph (:meth:`Engine.capture`). On the CPU in float32 it is the same
+arithmetic as ``Depthformer.step`` + the codec ``step``, bit for bit.
 Frame ``F``'s audio comes out of the codec one step later (decoder lookahead); the
 first, invalid codec frame after a start or reset is not queued. Each frame's audio is
 queued twice, as four channels: post-effects (wet L/R) and pre-effects (dry L/R).
@@ -38,11 +42,12 @@ from mrtd.daemon.controls import ACTIONS, OUTPUT, PLAYING, Controls
 from mrtd.daemon.effects import EffectsChain
 from mrtd.daemon.events import Event, EventWriter
 from mrtd.daemon.output import OutputQueue, db_to_gain
+from mrtd.daemon.style import StyleEncoder
 from mrtd.errors import UserError
 from mrtd.model.codec_decoder import SpectroStreamDecoder
 from mrtd.model.depthformer import Depthformer, StreamState
+from mrtd.model.framestep import FrameStep
 from mrtd.model.rvq import codes_to_ids, ids_to_codes
-from mrtd.model.sampler import gumbel_noise
 
 log = logging.getLogger("mrtd.engine")
 
@@ -55,14 +60,18 @@ CHANNELS = 4  # queued per sample: wet L, wet R (post-effects), dry L, dry R (pr
 
 
 class Engine:
-    """One MRT2 stream: model + codec + controls + output queue."""
+    """One MRT2 stream: model + codec + controls + output queue, on the model's device
+    (model and codec must share it; the conditioning and the noise are made on the host)."""
 
     def __init__(self, model: Depthformer, decoder: SpectroStreamDecoder, *, seed: int = 0,
                  latency_ms: float | None = None, event_sink: EventWriter | None = None,
-                 bank_dir: str | Path | None = None, encoder: Any = None, strict: bool = False):
+                 bank_dir: str | Path | None = None, encoder: Any = None, strict: bool = False,
+                 style: StyleEncoder | None = None):
         self.model, self.decoder, self.encoder = model, decoder, encoder
         self.cfg = model.cfg
-        self.controls = Controls()
+        self.style = style if style is not None else StyleEncoder(None)
+        self.source = "an in-memory model"  # what was loaded, for start-up messages
+        self.controls = Controls(self.style)
         self.controls.seed = int(seed)
         if latency_ms is not None:
             self.controls.latency_ms = float(latency_ms)
@@ -73,10 +82,14 @@ class Engine:
         self.bank_dir = Path(bank_dir) if bank_dir is not None else None
         self.event_sink = event_sink
         self.strict = strict  # raise errors from applied events (offline) instead of logging them
-        self.state: StreamState = model.new_state(1, "cpu")
-        self.dec_state = decoder.init_state(1)
+        # the frame: FrameStep's static buffers are the stream state (these are aliases)
+        self.fs = FrameStep(model, decoder, 1, seeds=[self.controls.seed])
+        self.device = self.fs.device
+        self.state: StreamState = self.fs.state
+        self.dec_state = self.fs.dec_state
+        self.generator: torch.Generator = self.fs.generators[0]  # CPU, as the official noise
+        self.graph_error: str | None = None  # why CUDA graph capture failed, if it did
         self.target = self._snapshot()  # the reset target
-        self.generator = torch.Generator().manual_seed(self.controls.seed)
         self.frame = 0  # index of the next frame to generate
         self.resets = 0
         self.applied: deque[Event] = deque(maxlen=4096)
@@ -88,8 +101,6 @@ class Engine:
         self._lock = threading.Lock()
         self._thread: threading.Thread | None = None
         self._stop = threading.Event()
-        self._temp = torch.zeros(1)
-        self._topk = torch.zeros(1, dtype=torch.long)
         self._sync_output()
 
     # ---- posting controls (any thread) ---------------------------------------------------
@@ -109,7 +120,7 @@ class Engine:
         results: list = []
         for address, args in messages:
             try:
-                results.append(Controls.check(address, args))
+                results.append(self.controls.check(address, args))
             except UserError as e:
                 results.append(e)
         key = -1 if frame is None else int(frame)
@@ -186,22 +197,62 @@ class Engine:
         if self.apply_due() and self.controls.responsive:
             self.output.cut()
         c = self.controls
-        cond = torch.from_numpy(c.frame_cond())[None]
-        self._temp.fill_(c.temperature)
-        self._topk.fill_(c.top_k)
-        noise = gumbel_noise([self.generator])
-        out = self.model.step(self.state, cond, self._temp, self._topk, noise)
-        audio, valid = self.decoder.step(ids_to_codes(out.tokens), self.dec_state)
-        if valid:
+        cond = c.frame_cond()
+        if c.feedback:  # prompt slots finished encoding, failed, or changed the style
+            for address, values in c.feedback:
+                self._tell(Event(self.frame, address, values))
+            c.feedback.clear()
+        self.fs.set_controls(cond=cond, temperature=c.temperature, top_k=c.top_k)
+        out = self.fs.run()  # noise from self.generator, drawn on the host
+        tokens = out.tokens[0].to("cpu", copy=True)  # the static buffer is the next frame's
+        if out.valid[0]:
             buf = self._frame_buf
-            np.multiply(audio[0].float().numpy(), OUTPUT_GAIN, out=buf[:, 2:])
+            np.multiply(out.audio[0].cpu().numpy(), OUTPUT_GAIN, out=buf[:, 2:])
             wet = self.effects.process(buf[:, 2:])
             buf[:, :2] = wet
             self.output.write(buf, frame_id=self.frame - 1)
-        self.last_tokens = out.tokens[0]
+        self.last_tokens = tokens
         self.frame += 1
         self.frame_ms.append(1000 * (time.perf_counter() - t0))
-        return out.tokens[0]
+        return tokens
+
+    def capture(self) -> bool:
+        """CUDA: record the frame as a CUDA graph (FrameStep's warm-up first; the stream
+        state is left as it was), so every later frame is one graph replay. True if
+        captured; False on the CPU, or with a logged warning if capture fails (the engine
+        then stays eager, :attr:`graph_error` says why). Call it before :meth:`start`."""
+        if not self.fs.on_cuda:
+            return False
+        try:
+            return self.fs.capture()
+        except Exception as e:  # noqa: BLE001 - any capture failure means: run eager
+            self.fs.release()
+            self.graph_error = f"{type(e).__name__}: {e}"
+            log.warning("CUDA graph capture failed, running the frame eagerly: %s", self.graph_error)
+            return False
+
+    @property
+    def graphed(self) -> bool:
+        """True when frames are CUDA graph replays."""
+        return self.fs.graphs is not None
+
+    def describe(self) -> str:
+        """Where and how frames run, for start-up messages: ``cpu float32``,
+        ``cuda:0 (NVIDIA H100) bfloat16, codec float32, CUDA graph``."""
+        name = lambda dt: str(dt).replace("torch.", "")  # noqa: E731
+        dev = self.device
+        where = str(dev)
+        if dev.type == "cuda":
+            where = f"{dev.type}:{dev.index if dev.index is not None else torch.cuda.current_device()}"
+            where += f" ({torch.cuda.get_device_name(dev)})"
+        text = f"{where} {name(self.model.dtype)}"
+        codec = self.decoder.in_first.weight.dtype
+        if codec != self.model.dtype:
+            text += f", codec {name(codec)}"
+        if dev.type == "cuda":
+            text += ", CUDA graph" if self.graphed else (
+                ", eager (CUDA graph capture failed)" if self.graph_error else ", eager")
+        return text
 
     # ---- actions -------------------------------------------------------------------------
     def _action(self, address: str, v: tuple) -> None:
@@ -223,17 +274,18 @@ class Engine:
             self.resets += 1
         self.state.copy_(self.target[0])
         self._restore_codec(self.target[1])
-        self.generator.manual_seed(self.controls.seed + self.controls.rotation * self.resets)
+        self.fs.seed([self.controls.seed + self.controls.rotation * self.resets])
         self.output.cut()
 
     def _snapshot(self) -> tuple[StreamState, list[torch.Tensor]]:
-        codec = [t.clone() for t in self.dec_state.tensors()] + [torch.tensor([self.dec_state.steps])]
+        steps = int(self.fs.codec_steps()[0])  # the host count (a graph replay does not update dec_state.steps)
+        codec = [t.clone() for t in self.dec_state.tensors()] + [torch.tensor([steps])]
         return self.state.clone(), codec
 
     def _restore_codec(self, codec: list[torch.Tensor]) -> None:
         for dst, src in zip(self.dec_state.tensors(), codec[:-1]):
             dst.copy_(src)
-        self.dec_state.steps = int(codec[-1][0])
+        self.fs.set_codec_steps(int(codec[-1][0]))
 
     @torch.inference_mode()
     def prefill(self, codes: torch.Tensor) -> None:
@@ -242,15 +294,17 @@ class Engine:
         n = codes.shape[0]
         if n < 1:
             raise UserError("prefill needs at least one frame")
-        ids = codes_to_ids(codes.long())[None]
+        ids = codes_to_ids(codes.long().to(self.device))[None]
         self.state.reset()
         self.state.prev.copy_(ids[:, 0])
-        cond = torch.from_numpy(self.controls.prefill_cond())[None]
+        cond = torch.from_numpy(self.controls.prefill_cond())[None].to(self.device)
+        fs = self.fs  # eager steps on the FrameStep's own buffers (forced: no sampling)
         for i in range(1, n):
-            self.model.step(self.state, cond, self._temp, self._topk, None, forced=ids[:, i])
+            self.model.step(self.state, cond, fs.temperature, fs.top_k, None, forced=ids[:, i])
         self.dec_state.reset()
         for i in range(max(0, n - CODEC_WARMUP), n):
             self.decoder.step(ids_to_codes(ids[:, i]), self.dec_state)
+        fs.set_codec_steps(self.dec_state.steps)
         self.target = self._snapshot()
         self.reset(rotate=False)
 
@@ -258,10 +312,15 @@ class Engine:
         """12 codes of silence: the encoder's middle frame of zeros if an encoder is loaded,
         else the RVQ quantisation of a zero embedding (an approximation)."""
         if self.encoder is not None:
-            codes = self.encoder(torch.zeros(1, 75 * 1920, 2))
+            codes = self.encoder(torch.zeros(1, 75 * 1920, 2, device=self._encoder_device()))
             return codes[0, codes.shape[1] // 2, :12]
-        zero = torch.zeros(1, self.decoder.rvq.table.shape[-1])
+        table = self.decoder.rvq.table
+        zero = torch.zeros(1, table.shape[-1], device=table.device)
         return self.decoder.rvq.embeddings_to_codes(zero, 12)[0]
+
+    def _encoder_device(self) -> torch.device:
+        first = getattr(self.encoder, "first", None)
+        return first.weight.device if first is not None else torch.device("cpu")
 
     def prefill_silence(self, seconds: float = 22.0) -> None:
         n = max(1, int(round(seconds * FRAME_RATE)))
@@ -281,7 +340,7 @@ class Engine:
         wave = wave[: wave.shape[0] // 1920 * 1920]
         if wave.shape[0] < 1920:
             raise UserError(f"{path}: shorter than one 40 ms frame")
-        codes = self.encoder(torch.from_numpy(np.ascontiguousarray(wave))[None])[0, :, :12]
+        codes = self.encoder(torch.from_numpy(np.ascontiguousarray(wave))[None].to(self._encoder_device()))[0, :, :12]
         if codes.shape[0] > 4 * PREFILL_TRIM:
             codes = codes[PREFILL_TRIM:-PREFILL_TRIM]
         self.prefill(codes)
@@ -339,6 +398,8 @@ class Engine:
 
     def _run(self) -> None:
         torch.set_grad_enabled(False)
+        if self.device.type == "cuda":
+            torch.cuda.set_device(self.device)  # this thread's kernels, streams and events on ours
         while not self._stop.is_set():
             try:
                 if self.output.has_room():

@@ -12,6 +12,7 @@ and exit 0 (saving a bank first if ``--save-bank-on-exit`` asks).
 from __future__ import annotations
 
 import argparse
+import gc
 import logging
 import math
 import os
@@ -176,13 +177,22 @@ class Daemon:
             self.say(f"started a private jackd -d {a.jack_start} named '{a.jack_server}'")
         sink = EventWriter(a.record_events) if a.record_events else None
         self.engine = load_engine(a.checkpoint, a.manifest, a.demo, a.seed, a.encoder, event_sink=sink,
-                                  bank_dir=a.bank_dir, latency_ms=a.latency_ms)
+                                  bank_dir=a.bank_dir, latency_ms=a.latency_ms, size=a.size, weights=a.weights,
+                                  device=a.device, dtype=a.dtype, graph=a.graph)
         e = self.engine
         if a.demo:
             self.say("DEMO MODEL: untrained weights, the output is noise-like, not music")
         self.say(f"model {e.cfg.name} ({sum(p.numel() for p in e.model.parameters()) / 1e6:.1f}M parameters, "
-                 f"cpu float32, {torch.get_num_threads()} thread(s)) from {a.checkpoint or 'the embedded demo'}")
-        self.hub = Hub(e, device="cpu")
+                 f"{e.describe()}, {torch.get_num_threads()} thread(s)) from {e.source}")
+        m = e.style.musiccoca
+        if m is None:
+            self.say("style prompts: raw tokens only (MusicCoCa files not found; 'mrtd weights list' shows "
+                     "where mrtd looks, 'mrtd weights download' gets them)")
+        else:
+            kinds = [k for k, ok in (("text", m.can_text), ("audio", m.can_audio)) if ok]
+            self.say(f"style prompts: MusicCoCa from {m.directory} ({', '.join(kinds) or 'no'} prompts"
+                     f"{', text→audio mapper' if m.has_mapper else ''})")
+        self.hub = Hub(e, device=str(e.device))
         self.host = JackHost(e, a.jack_name, servername=a.jack_server, connect=a.connect,
                              on_event=self.say)
         self.hub.clock = self.host
@@ -237,6 +247,8 @@ class Daemon:
 
     def start(self) -> None:
         a = self.args
+        gc.collect()
+        gc.freeze()  # the loaded model is never garbage: keep full collections (tens of ms) off the frame path
         self.host.open()
         self.engine.start()
         self.midi.start()
@@ -418,7 +430,7 @@ def _config_value(action: argparse.Action, key: str, value: Any) -> Any:
         if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
             raise UserError(f"config: {key} must be a list of port names")
         return value
-    if isinstance(action, argparse._StoreTrueAction):
+    if isinstance(action, (argparse._StoreTrueAction, argparse.BooleanOptionalAction)):
         if not isinstance(value, bool):
             raise UserError(f"config: {key} must be true or false")
         return value
@@ -443,10 +455,14 @@ def run_serve(args: argparse.Namespace) -> int:
         dest = key.replace("-", "_")
         if not isinstance(value, dict) and dest not in given:
             setattr(args, dest, _config_value(actions[dest], key, value))
-    if not args.checkpoint and not args.demo:
-        raise UserError("give --checkpoint CKPT or --demo (or set one in --config)")
-    if args.checkpoint and args.demo:
-        raise UserError("--checkpoint and --demo exclude each other")
+    chosen = [flag for flag, on in (("--size", args.size), ("--checkpoint", args.checkpoint), ("--demo", args.demo)) if on]
+    if not chosen:
+        raise UserError("give --size NAME, --checkpoint CKPT or --demo (or set one in --config)")
+    if len(chosen) > 1:
+        raise UserError(f"{' and '.join(chosen)} exclude each other")
+    from mrtd.daemon.render import resolve_device
+
+    resolve_device(args.device, args.dtype)  # no CUDA here: say so before starting anything
     data = Path(os.environ.get("XDG_DATA_HOME", Path.home() / ".local" / "share")) / "mrtd"
     args.bank_dir = args.bank_dir or str(data / "banks")
     args.capture_dir = args.capture_dir or str(data / "captures")

@@ -38,11 +38,86 @@ def layer_norm(x: Tensor, scale: Tensor, bias: Tensor, eps: float) -> Tensor:
     return y * scale.to(x.dtype) + bias.to(x.dtype)
 
 
+_SCALE_CONST: dict[tuple[int, torch.dtype], float] = {}
+
+
+def scale_const(head_dim: int, dtype: torch.dtype) -> float:
+    """``1.442695041/sqrt(Dh)`` rounded to ``dtype`` on the host (computed once per key, so a
+    traced or compiled step sees a plain float: no device copy, no graph break)."""
+    key = (head_dim, dtype)
+    c = _SCALE_CONST.get(key)
+    if c is None:
+        c = _SCALE_CONST[key] = float(torch.tensor(_INV_SOFTPLUS0 / math.sqrt(head_dim), dtype=dtype, device="cpu"))
+    return c
+
+
 def query_scale(per_dim_scale: Tensor, head_dim: int, dtype: torch.dtype) -> Tensor:
     """[Dh] factor ``1.442695041/sqrt(Dh) * softplus(p)``, computed in ``dtype`` as official
-    (the constant is rounded to ``dtype`` on the host: no device copy, CUDA-graph safe)."""
-    c = float(torch.tensor(_INV_SOFTPLUS0 / math.sqrt(head_dim), dtype=dtype, device="cpu"))
-    return F.softplus(per_dim_scale.to(dtype)) * c
+    (the constant is rounded to ``dtype`` on the host: CUDA-graph safe)."""
+    return F.softplus(per_dim_scale.to(dtype)) * scale_const(head_dim, dtype)
+
+
+class Int8Weight(nn.Module):
+    """A weight-only int8 matrix ``[out, in]`` with one scale per output row (symmetric,
+    ``|w| max / 127``), used in place of a compute-dtype weight by :func:`linear`.
+
+    CPU: ``torch._weight_int8pack_mm`` (int8 weights, bfloat16 activations, float32
+    accumulation: a quarter of float32's weight bytes). Elsewhere (or for shapes that kernel
+    does not take) the weight is dequantised per call: correct, and smaller in memory, but
+    not faster without a fused kernel.
+    """
+
+    def __init__(self, w: Tensor):
+        super().__init__()
+        wf = w.detach().float()
+        scale = wf.abs().amax(-1).clamp(min=1e-30) / 127.0
+        q = torch.round(wf / scale[:, None]).clamp(-127, 127).to(torch.int8)
+        self.register_buffer("int8", q.contiguous())  # row-major whatever the source layout
+        self.register_buffer("scale", scale.to(w.dtype))
+
+    @property
+    def shape(self) -> torch.Size:
+        return self.int8.shape
+
+    def rows(self, lo: int, hi: int) -> tuple[Tensor, Tensor]:
+        return self.int8[lo:hi], self.scale[lo:hi]
+
+    @staticmethod
+    def matmul(x: Tensor, q: Tensor, scale: Tensor) -> Tensor:
+        k = q.shape[-1]
+        if x.device.type == "cpu" and x.dtype == torch.bfloat16 and k % 16 == 0:
+            # the packed kernel gives wrong numbers for in-widths that are not multiples of 16
+            y = torch._weight_int8pack_mm(x.reshape(-1, k).contiguous(), q, scale)
+            return y.reshape(*x.shape[:-1], q.shape[0])
+        return F.linear(x, q.to(x.dtype)) * scale.to(x.dtype)
+
+    def forward(self, x: Tensor) -> Tensor:
+        return self.matmul(x, self.int8, self.scale)
+
+
+def linear(x: Tensor, w: Tensor | Int8Weight) -> Tensor:
+    """``F.linear(x, w)`` (no bias) for a compute-dtype weight or an :class:`Int8Weight`."""
+    return w(x) if isinstance(w, Int8Weight) else F.linear(x, w)
+
+
+INT8_WEIGHTS = ("wqkv", "wq", "wkv", "wo", "w1", "w2")
+
+
+def quantize_int8(model: nn.Module) -> nn.Module:
+    """Every attention/FFN projection, the depth input adapter and the output head of
+    ``model`` become :class:`Int8Weight` (in place; embeddings, norms, biases unchanged)."""
+    from mrtd.model.depth import DepthStack
+
+    with torch.no_grad():
+        for m in list(model.modules()):
+            names = INT8_WEIGHTS if isinstance(m, (Attention, FFN)) else (
+                ("adapter", "to_logits") if isinstance(m, DepthStack) else ())
+            for name in names:
+                w = getattr(m, name, None)
+                if isinstance(w, Tensor):
+                    delattr(m, name)
+                    setattr(m, name, Int8Weight(w))
+    return model
 
 
 def attend(
@@ -72,6 +147,7 @@ class Attention(nn.Module):
                  fp32_norm: bool, eps: float, dtype: torch.dtype):
         super().__init__()
         self.heads, self.head_dim, self.eps, self.fp32_norm = heads, head_dim, eps, fp32_norm
+        scale_const(head_dim, dtype)  # the host constant exists before any step is traced
         self.is_cross = kv_dim is not None
         hd = heads * head_dim
         self.pre_norm = nn.Parameter(torch.empty(dim))
@@ -94,24 +170,24 @@ class Attention(nn.Module):
 
     def qkv(self, h: Tensor) -> tuple[Tensor, Tensor, Tensor]:
         """Self-attention projections of the pre-normed input: 3 x [..., H, Dh]."""
-        return tuple(self._split(t) for t in F.linear(h, self.wqkv).chunk(3, -1))
+        return tuple(self._split(t) for t in linear(h, self.wqkv).chunk(3, -1))
 
     def kv(self, src: Tensor) -> tuple[Tensor, Tensor]:
         """Cross-attention key/value of the conditioning source: 2 x [..., H, Dh]."""
-        return tuple(self._split(t) for t in F.linear(src, self.wkv).chunk(2, -1))
+        return tuple(self._split(t) for t in linear(src, self.wkv).chunk(2, -1))
 
     def pre(self, x: Tensor) -> Tensor:
         return rms_norm(x, self.pre_norm, self.eps, self.fp32_norm)
 
     def out(self, x: Tensor, ctx: Tensor) -> Tensor:
         """Output projection, post norm and residual add."""
-        return x + rms_norm(F.linear(ctx, self.wo), self.post_norm, self.eps, self.fp32_norm)
+        return x + rms_norm(linear(ctx, self.wo), self.post_norm, self.eps, self.fp32_norm)
 
     def forward(self, x: Tensor, mask: Tensor | None, src: Tensor | None = None) -> Tensor:
         """Whole-sequence branch: x [B,T,D] (+ src [B,Ts,Dkv]) with a [T,Ts] visibility mask."""
         h = self.pre(x)
         if self.is_cross:
-            q = self._split(F.linear(h, self.wq))
+            q = self._split(linear(h, self.wq))
             k, v = self.kv(src)
         else:
             q, k, v = self.qkv(h)
@@ -133,7 +209,7 @@ class FFN(nn.Module):
 
     def forward(self, x: Tensor) -> Tensor:
         h = rms_norm(x, self.pre_norm, self.eps, self.fp32_norm)
-        h = F.linear(F.gelu(F.linear(h, self.w1) + self.b1, approximate="tanh"), self.w2) + self.b2
+        h = linear(F.gelu(linear(h, self.w1) + self.b1, approximate="tanh"), self.w2) + self.b2
         return x + rms_norm(h, self.post_norm, self.eps, self.fp32_norm)
 
 

@@ -13,7 +13,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from mrtd.model.attention import FFN, Attention, attend, layer_norm
+from mrtd.model.attention import FFN, Attention, Int8Weight, attend, layer_norm, linear
 from mrtd.model.config import MRT2Config
 
 
@@ -45,13 +45,13 @@ class DepthStack(nn.Module):
 
     def forward(self, x: Tensor) -> Tensor:
         """Teacher-forced: x [N,12,Dt] -> soft-capped logits [N,12,V] (compute dtype)."""
-        x = F.linear(x, self.adapter)
+        x = linear(x, self.adapter)
         n = x.shape[1]
         mask = torch.ones(n, n, dtype=torch.bool, device=x.device).tril()
         for layer in self.layers:
             x = layer.self_attn(x, mask)
             x = layer.ffn(x)
-        logits = F.linear(self.final_ln(x), self.to_logits) + self.logits_bias
+        logits = linear(self.final_ln(x), self.to_logits) + self.logits_bias
         return soft_cap(logits, self.cfg.soft_cap)
 
     def new_cache(self, batch: int, device, dtype: torch.dtype) -> tuple[Tensor, Tensor]:
@@ -62,7 +62,7 @@ class DepthStack(nn.Module):
     def step(self, x: Tensor, level: int, cache_k: Tensor, cache_v: Tensor) -> Tensor:
         """Position ``level`` (python int, so shapes are static): x [B,1,Dt] -> level-``level``
         logits [B,1,1024] over its own codebook, BEFORE the soft cap."""
-        x = F.linear(x, self.adapter)
+        x = linear(x, self.adapter)
         for i, layer in enumerate(self.layers):
             a = layer.self_attn
             q, k, v = a.qkv(a.pre(x))
@@ -72,4 +72,7 @@ class DepthStack(nn.Module):
             x = layer.ffn(x)
         lo = self.cfg.num_reserved + level * self.cfg.codebook_size
         hi = lo + self.cfg.codebook_size
-        return F.linear(self.final_ln(x), self.to_logits[lo:hi]) + self.logits_bias[lo:hi]
+        h = self.final_ln(x)
+        if isinstance(self.to_logits, Int8Weight):  # only this level's 1024 rows are read
+            return Int8Weight.matmul(h, *self.to_logits.rows(lo, hi)) + self.logits_bias[lo:hi]
+        return F.linear(h, self.to_logits[lo:hi]) + self.logits_bias[lo:hi]

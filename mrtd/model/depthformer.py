@@ -23,7 +23,7 @@ from mrtd.model.checkpoint import read_shapes, read_tensors
 from mrtd.model.conditioning import ConditioningEncoder
 from mrtd.model.config import DEPTHFORMER_PREFIX, MRT2Config, check_config, infer_config
 from mrtd.model.depth import DepthStack, soft_cap
-from mrtd.model.sampler import sample_level
+from mrtd.model.sampler import sample_prepared, sampling_params
 from mrtd.model.temporal import TemporalStack
 
 _ENC = DEPTHFORMER_PREFIX + "encoder/body/"
@@ -33,6 +33,10 @@ _DEC = DEPTHFORMER_PREFIX + "decoder/"
 _EMB = _DEC + "decoder_embedding/embedding/embedding"
 _TMP = _DEC + "temporal_body/transformer/x_layers_{}/"
 _DEP = _DEC + "depth_body/"
+
+
+# projection matrices (F.linear weights [out, in]) whose memory layout set_weight_layout picks
+_PROJECTIONS = frozenset({"wqkv", "wq", "wkv", "wo", "w1", "w2", "adapter", "to_logits", "style_adapter"})
 
 
 @dataclass
@@ -153,11 +157,37 @@ class Depthformer(nn.Module):
         """One frame for B streams. cond [B,144] ids; temperature [B] (0 = greedy);
         top_k [B] (None = all 1024); noise [B,12,1024] Gumbel from per-stream generators
         (None = greedy); forced [B,12] ids fed instead of samples (prefill / parity).
-        Updates ``state`` in place."""
-        c = self.cfg
+        Updates ``state`` in place. Same as :meth:`step_temporal` then :meth:`step_depth`."""
+        o, x = self.step_temporal(state, cond)
+        tokens, logits = self.step_depth(state, o, temperature, top_k, noise, forced)
+        return StepOutput(tokens, logits, o[:, 0], x[:, 0])
+
+    def step_temporal(self, state: StreamState, cond: Tensor) -> tuple[Tensor, Tensor]:
+        """First half of a frame: conditioning + previous frame -> temporal output.
+
+        Returns ``(o, x)`` [B,1,Dt]: the temporal output and the mean-embedded previous
+        frame; writes this frame's K/V into the temporal rings (``state.pos`` unchanged)."""
         src = self.source(cond)[:, None]
         x = self.embed_frame(state.prev)[:, None]
-        o = self.temporal.step(x, src, state, state.pos)
+        return self.temporal.step(x, src, state, state.pos), x
+
+    def step_depth(
+        self,
+        state: StreamState,
+        o: Tensor,
+        temperature: Tensor | None = None,
+        top_k: Tensor | None = None,
+        noise: Tensor | None = None,
+        forced: Tensor | None = None,
+    ) -> tuple[Tensor, Tensor]:
+        """Second half: the 12 RVQ levels from the temporal output ``o`` [B,1,Dt].
+
+        Returns ``(tokens [B,12], logits [B,12,1024])`` and completes the frame in ``state``
+        (``prev`` = these tokens, ``pos`` + 1). Fixed shapes and no host syncs."""
+        c = self.cfg
+        k_idx = t = None
+        if forced is None:
+            t, k_idx = sampling_params(temperature, top_k, c.codebook_size, o.device)
         h = o
         toks, logits = [], []
         for q in range(c.num_codebooks):
@@ -166,8 +196,7 @@ class Depthformer(nn.Module):
             if forced is not None:
                 tok = forced[:, q].long()
             else:
-                code = sample_level(soft_cap(lq, c.soft_cap), temperature, top_k,
-                                    None if noise is None else noise[:, q])
+                code = sample_prepared(soft_cap(lq, c.soft_cap), t, k_idx, None if noise is None else noise[:, q])
                 tok = code + (c.num_reserved + q * c.codebook_size)
             toks.append(tok)
             if q + 1 < c.num_codebooks:
@@ -175,7 +204,32 @@ class Depthformer(nn.Module):
         tokens = torch.stack(toks, 1)
         state.prev.copy_(tokens)
         state.pos.add_(1)
-        return StepOutput(tokens, torch.stack(logits, 1), o[:, 0], x[:, 0])
+        return tokens, torch.stack(logits, 1)
+
+    # ---- weight memory layout ----
+    def set_weight_layout(self, layout: str) -> "Depthformer":
+        """Memory layout of every projection matrix (logical shapes stay ``[out, in]``).
+
+        ``"col"``: each is the transposed view of a contiguous ``[in, out]`` tensor, so
+        ``F.linear`` runs ``x @ W^T`` over contiguous memory: faster GEMV on the CPU in
+        float32 for 1-3 rows (measured 16.9 -> 22.5 GB/s alone, ~13% per temporal/depth
+        stage of mrt2_small; BLAS sums in another order, parity unchanged). ``"row"``:
+        contiguous ``[out, in]`` (what construction makes; best for bfloat16 on the CPU,
+        for CUDA, and for 4+ rows). :func:`load_depthformer` applies :meth:`best_layout`."""
+        if layout not in ("row", "col"):
+            raise ValueError(f"layout must be 'row' or 'col', got {layout!r}")
+        with torch.no_grad():
+            for m in self.modules():
+                for name, p in m.named_parameters(recurse=False):
+                    if name in _PROJECTIONS and p.dim() == 2:
+                        p.data = p.data.t().contiguous().t() if layout == "col" else p.data.contiguous()
+        return self
+
+    @staticmethod
+    def best_layout(device: torch.device | str, dtype: torch.dtype, batch: int = 1) -> str:
+        """The faster :meth:`set_weight_layout` for streaming ``batch`` streams (measured on
+        a Zen 4 CPU with MKL; CUDA has no measured preference, row is the default)."""
+        return "col" if torch.device(device).type == "cpu" and dtype == torch.float32 and batch <= 3 else "row"
 
     # ---- official checkpoint layout ----
     @staticmethod
@@ -271,4 +325,5 @@ def load_depthformer(
     with torch.device("meta"):
         model = Depthformer(cfg, dtype)
     model.load_official(tensors, device)
+    model.set_weight_layout(Depthformer.best_layout(device, dtype))
     return model.eval().requires_grad_(False)

@@ -40,12 +40,39 @@ def sample_level(logits: Tensor, temperature: Tensor, top_k: Tensor, noise: Tens
 
     temperature [B] float, top_k [B] int (clipped to 1..C), noise [B,C] Gumbel or None (greedy).
     """
+    t, k_idx = sampling_params(temperature, top_k, logits.shape[-1], logits.device)
+    return sample_prepared(logits, t, k_idx, noise)
+
+
+def sampling_params(temperature: Tensor | None, top_k: Tensor | None, size: int,
+                    device: torch.device) -> tuple[Tensor | None, Tensor | None]:
+    """The per-frame sampler inputs, computed once for all levels: temperature ``[B,1]``
+    float32 clamped at 0, and the top-k threshold index ``k - 1`` ``[B,1]`` with ``k``
+    clipped to 1..``size`` (None: no top-k, every logit eligible)."""
+    t = None if temperature is None else temperature.to(device=device, dtype=torch.float32).clamp(min=0.0)[:, None]
+    k_idx = None if top_k is None else (top_k.to(device=device, dtype=torch.long).clamp(1, size) - 1)[:, None]
+    return t, k_idx
+
+
+def sample_prepared(logits: Tensor, t: Tensor | None, k_idx: Tensor | None, noise: Tensor | None) -> Tensor:
+    """:func:`sample_level` with :func:`sampling_params` already applied (fixed shapes,
+    no host syncs: safe inside a CUDA graph)."""
     logits = logits.float()
-    c = logits.shape[-1]
-    k = top_k.to(device=logits.device, dtype=torch.long).clamp(1, c)
-    thr = logits.sort(-1, descending=True).values.gather(-1, (k - 1)[:, None])
-    logits = logits.masked_fill(logits < thr, MASKED_LOGIT)
+    if k_idx is not None:
+        thr = logits.sort(-1, descending=True).values.gather(-1, k_idx)
+        logits = logits.masked_fill(logits < thr, MASKED_LOGIT)
     if noise is not None:
-        t = temperature.to(device=logits.device, dtype=torch.float32).clamp(min=0.0)
-        logits = logits + t[:, None] * noise
+        if t is None:
+            raise ValueError("sampling with noise needs a temperature")
+        logits = logits + t * noise
     return logits.argmax(-1)
+
+
+def gumbel_noise_into(generators: Sequence[torch.Generator], out: Tensor) -> Tensor:
+    """:func:`gumbel_noise` written into ``out`` [B, levels, size] float32 in place (same
+    numbers, same generator consumption; ``out`` on the generators' device, e.g. pinned
+    CPU memory for a later copy to the GPU)."""
+    for g, row in zip(generators, out.unbind(0), strict=True):
+        torch.rand(row.shape, generator=g, out=row)
+        row.clamp_(1e-10, 1.0 - 1e-7).log_().neg_().log_().neg_()
+    return out

@@ -11,10 +11,9 @@ order-free without positional encoding, so a ring needs no shifting).
 from __future__ import annotations
 
 import torch
-import torch.nn.functional as F
 from torch import Tensor, nn
 
-from mrtd.model.attention import FFN, Attention, attend
+from mrtd.model.attention import FFN, Attention, attend, linear
 from mrtd.model.config import MRT2Config
 
 
@@ -85,7 +84,7 @@ class TemporalStack(nn.Module):
             cache.self_v[i].index_put_((b, s_self), v[:, 0])
             x = a.out(x, _attend(a, q, cache.self_k[i], cache.self_v[i], m_self))
             a = layer.cross_attn
-            q = a._split(F.linear(a.pre(x), a.wq))
+            q = a._split(linear(a.pre(x), a.wq))
             k, v = a.kv(src)
             cache.cross_k[i].index_put_((b, s_cross), k[:, 0])
             cache.cross_v[i].index_put_((b, s_cross), v[:, 0])

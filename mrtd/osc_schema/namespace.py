@@ -54,18 +54,22 @@ PITCH = i("pitch", 0, 127)
 for n in range(1, PROMPT_SLOTS + 1):
     g = "prompts"
     add(f"/prompt/{n}/text", (s("text", MAX_TEXT_BYTES),), "rw",
-        f"Slot {n}: a text prompt (\"disco funk\"), encoded by MusicCoCa off the audio thread. Empty string clears.",
+        f"Slot {n}: a text prompt (\"disco funk\"), encoded by MusicCoCa on its own thread (the slot keeps "
+        "sounding as before until it is ready; status tells). Empty string clears.",
         g, default=("",))
     add(f"/prompt/{n}/audio", (s("path"),), "rw",
-        f"Slot {n}: an audio file as the prompt (any rate/channels; 10 s clips, averaged). Empty string clears.",
+        f"Slot {n}: an audio file as the prompt (any format libsndfile reads, any rate/channels; 10 s clips, "
+        "averaged). A relative path is relative to where the daemon was started. Empty string clears.",
         g, default=("",))
     add(f"/prompt/{n}/embedding", (Arg("embedding", "blob", max_bytes=EMBEDDING_DIM * 4),), "w",
         f"Slot {n}: a raw 768-d MusicCoCa embedding, 768 little-endian float32 (3072 bytes).", g)
     add(f"/prompt/{n}/tokens", (TOKEN,), "w",
-        f"Slot {n}: 12 raw MusicCoCa RVQ tokens (0..1023), used without MusicCoCa files.",
+        f"Slot {n}: 12 raw MusicCoCa RVQ tokens (0..1023); work without MusicCoCa files. Tokens are not "
+        "blended: when this is the highest-weight active slot they are used exactly, otherwise left out.",
         g, min_count=STYLE_TOKENS, max_count=STYLE_TOKENS)
     add(f"/prompt/{n}/weight", (f("weight", 0.0, 1.0),), "rw",
-        f"Slot {n}: blend weight. Weights are normalised over active slots; 0 parks the slot.",
+        f"Slot {n}: blend weight. The style is the weighted mean of the active slots' embeddings "
+        "(weights normalised to sum 1), quantised to 12 tokens; 0 parks the slot.",
         g, default=(1.0 if n == 1 else 0.0,))
     add(f"/prompt/{n}/clear", (), "event", f"Slot {n}: forget its prompt and park it (weight 0).", g)
     add(f"/prompt/{n}/status", (e("status", "empty", "encoding", "ready", "error"),), "r",

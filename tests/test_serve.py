@@ -430,7 +430,9 @@ def test_prefill_from_the_jack_inputs(serve, jack_server, tmp_path):
     assert sr == SR and wave.shape == (SR, 2)
     spec = np.abs(np.fft.rfft(wave[:, 0]))
     assert abs(np.argmax(spec) * SR / len(wave) - 440.0) <= 1.0  # the sine that was playing
-    assert np.array_equal(wave[:, 0], wave[:, 1])
+    # the same sine on both inputs; a JACK cycle in which the (Python) sine client overran
+    # can hand mrtd its two ports from different cycles under load, so not every sample
+    assert np.mean(wave[:, 0] == wave[:, 1]) > 0.95
 
 
 def test_osc_and_oscquery_of_the_running_daemon(serve, osc_dump):

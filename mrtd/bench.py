@@ -105,19 +105,10 @@ def random_models(cfg, seed: int, dtype, codec_dtype, device, layout: str = "row
     """Depthformer + codec decoder of ``cfg``'s shapes with weights drawn from ``seed``
     (the demo's recipe: with the demo config and seed this is the demo model), projection
     matrices in ``layout`` (see ``Depthformer.set_weight_layout``)."""
-    import torch
+    from mrtd.daemon.demo import random_models
+    from mrtd.model.codec_decoder import place
 
-    from mrtd.daemon.demo import _fill_codec, _fill_depthformer
-    from mrtd.model.codec_decoder import SpectroStreamDecoder, place
-    from mrtd.model.depthformer import Depthformer
-
-    g = torch.Generator().manual_seed(seed)
-    with torch.no_grad():
-        model = Depthformer(cfg, dtype)
-        _fill_depthformer(model, g)
-        model.encoder.init_buffers("cpu")
-        dec = SpectroStreamDecoder(cfg.codec)
-        _fill_codec(dec, g)
+    model, dec = random_models(cfg, seed, dtype)
     model = model.to(device).eval().requires_grad_(False).set_weight_layout(layout)
     return model, place(dec, device, codec_dtype)
 

@@ -301,7 +301,7 @@ def _check_sha256(p: Path) -> str | None:
     return None
 
 
-def _size_problem(path: Path, size: str) -> str | None:
+def size_problem(path: Path, size: str) -> str | None:
     """A positive mismatch only: the file's temporal width says it is the other size.
     (Files without the embedding key, e.g. test stand-ins, are not judged.)"""
     from mrtd.model.config import CONFIGS, _K_EMB

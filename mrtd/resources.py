@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from mrtd.errors import UserError
-from mrtd.file_checks import _size_problem, check_file
+from mrtd.file_checks import check_file, size_problem
 
 HF_REPO = "google/magenta-realtime-2"
 HF_URL = f"https://huggingface.co/{HF_REPO}"
@@ -252,7 +252,7 @@ class _Checker:
         if key not in self.seen:
             problem = check_file(p, self.verify)
             if problem is None and size is not None:
-                problem = _size_problem(p, size)
+                problem = size_problem(p, size)
             self.seen[key] = problem
             if problem is not None and problem != "does not exist":
                 self.damaged[os.fspath(p)] = problem

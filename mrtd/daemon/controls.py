@@ -50,6 +50,7 @@ class Controls:
         self._style = np.full(STYLE_TOKENS, -1, np.int64)  # the blend's 12 tokens (before levels)
         self._reported: set[tuple[int, Any]] = set()  # slot errors already told
         self.feedback: list[tuple[str, tuple]] = []  # changes found while making a frame (engine drains)
+        self._style_dirty = True  # slots, weights or mapper changed, or a result is still awaited
         self.slot_weight = [float(_default(f"/mrtd/prompt/{n}/weight")) for n in range(1, PROMPT_SLOTS + 1)]
         self.style_levels = int(_default("/mrtd/style/levels"))
         self.style_mapper = bool(_default("/mrtd/style/mapper"))
@@ -122,6 +123,8 @@ class Controls:
             self._prompt(address, values)
         elif address in _SETTERS:
             _SETTERS[address](self, values)
+        if address.startswith("/mrtd/prompt/") or address == "/mrtd/style/mapper":
+            self._style_dirty = True
 
     def _prompt(self, address: str, v: tuple) -> None:
         parts = address.split("/")  # ['', 'mrtd', 'prompt', N|'weights', ...]
@@ -171,12 +174,16 @@ class Controls:
     def update_style(self) -> list[tuple[str, tuple]]:
         """Take the prompt slots' current result (frame thread, once per frame): lookups
         only, encoding runs elsewhere. Returns what changed, as (address, values) to tell
-        the subscribers: slot status, the style tokens, errors of slots that failed."""
+        the subscribers: slot status, the style tokens, errors of slots that failed.
+        Nothing to do (no lookups, no blend) unless a slot changed or a result is awaited."""
+        if not self._style_dirty:
+            return []
         before, status_before = self._style.copy(), list(self.slot_status)
         tokens, status, errors = style_of(self.slots(), self.style, self.style_mapper, self._slot_last)
         if tokens is not None:
             self._style = tokens
         self.slot_status = status
+        self._style_dirty = tokens is None or "encoding" in status
         out = [(f"/mrtd/prompt/{i + 1}/status", (st,))
                for i, (st, was) in enumerate(zip(status, status_before)) if st != was]
         if not np.array_equal(before, self._style):
@@ -224,6 +231,7 @@ class Controls:
 
     def load_json(self, text: str) -> None:
         d = json.loads(text)
+        self._style_dirty = True
         self.raw_notes = np.asarray(d["raw_notes"], np.int8)
         self.style_mapper = bool(d.get("style_mapper", self.style_mapper))
         for k in ("slot_weight", "style_levels", "onset_mode", "unmask_width", "drums", "guidance",

@@ -56,6 +56,19 @@ def _fill_codec(dec: SpectroStreamDecoder, g: torch.Generator) -> None:
     dec.rvq.table.copy_(0.05 * torch.randn(dec.rvq.table.shape, generator=g))
 
 
+def random_models(cfg, seed: int, dtype: torch.dtype = torch.float32) -> tuple[Depthformer, SpectroStreamDecoder]:
+    """A depthformer and codec decoder of ``cfg``'s shapes, weights drawn on the CPU from
+    ``seed`` (the demo's recipe; the bench uses it for random weights of the real sizes)."""
+    g = torch.Generator().manual_seed(seed)
+    with torch.no_grad():
+        model = Depthformer(cfg, dtype)
+        _fill_depthformer(model, g)
+        model.encoder.init_buffers("cpu")
+        dec = SpectroStreamDecoder(cfg.codec)
+        _fill_codec(dec, g)
+    return model, dec
+
+
 def build_demo(seed: int = DEMO_SEED, *, device: torch.device | str = "cpu",
                dtype: torch.dtype = torch.float32) -> tuple[Depthformer, SpectroStreamDecoder]:
     """The untrained demo depthformer and codec decoder, same every run: float32 on the CPU
@@ -63,13 +76,7 @@ def build_demo(seed: int = DEMO_SEED, *, device: torch.device | str = "cpu",
     float32 and rounded to it), the codec stays float32 (as the official); both on
     ``device``. Weight layouts are the construction ones (``row``, contiguous convs)."""
     log.warning("DEMO MODEL: untrained weights from seed %d, NOT music; use --checkpoint for the real model", seed)
-    g = torch.Generator().manual_seed(seed)
-    with torch.no_grad():
-        model = Depthformer(DEMO_CONFIG, dtype)
-        _fill_depthformer(model, g)
-        model.encoder.init_buffers("cpu")
-        dec = SpectroStreamDecoder(DEMO_CONFIG.codec)
-        _fill_codec(dec, g)
+    model, dec = random_models(DEMO_CONFIG, seed, dtype)
     if torch.device(device).type != "cpu":
         model, dec = model.to(device), dec.to(device)
     return model.eval().requires_grad_(False), dec.eval()

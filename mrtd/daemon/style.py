@@ -25,6 +25,7 @@ import logging
 import os
 import queue
 import threading
+import time
 from collections import OrderedDict
 from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
@@ -152,14 +153,11 @@ class StyleEncoder:
             if hit is not None:
                 self._done.move_to_end(key)
                 return hit
-            if self.sync:
-                pass
-            elif key in self._pending:
-                return ("pending", None)
-            else:
-                self._pending.add(key)
-                self._ensure_worker()
-                self._jobs.put((key, job))
+            if not self.sync:
+                if key not in self._pending:
+                    self._pending.add(key)
+                    self._ensure_worker()
+                    self._jobs.put((key, job))
                 return ("pending", None)
         result = self._run(job)  # sync: on the caller's thread (offline rendering)
         with self._lock:
@@ -209,8 +207,6 @@ class StyleEncoder:
 
     def wait_idle(self, timeout: float = 30.0) -> bool:
         """Block until no job is pending (tests, banks); False on timeout."""
-        import time
-
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             with self._lock:

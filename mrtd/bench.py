@@ -61,7 +61,7 @@ def add_bench(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
     p.add_argument("--size", choices=SIZES, default="demo",
                    help="model shapes with random weights (default: demo; mrt2_base is 2.4 B parameters)")
     p.add_argument("--checkpoint", metavar="CKPT", help="real weights instead of --size (official layout)")
-    p.add_argument("--config", metavar="MANIFEST.json", help="config for --checkpoint (default: inferred)")
+    p.add_argument("--manifest", "--config", dest="config", metavar="MANIFEST.json", help="config for --checkpoint (default: inferred)")
     p.add_argument("--device", default="cpu", help="cpu or cuda (cuda:N) (default: cpu)")
     p.add_argument("--dtype", choices=_DTYPES, default="float32", help="language-model compute dtype")
     p.add_argument("--codec-dtype", choices=_DTYPES, default="float32",

@@ -59,7 +59,9 @@ def _add_verify(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--checkpoint", metavar="CKPT", help="generation checkpoint (.safetensors, official layout)")
     p.add_argument("--reference", metavar="REF.npz", required=True, help="reference outputs to compare with")
     p.add_argument(
+        "--manifest",
         "--config",
+        dest="config",
         metavar="MANIFEST.json",
         help="model config: a manifest whose 'config' object uses the official field names "
         "(default: inferred from the checkpoint's tensor shapes)",

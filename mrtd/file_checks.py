@@ -76,10 +76,12 @@ def _safetensors_header(p: Path, size: int) -> tuple[dict | None, int, str | Non
         return None, 0, f"too short for safetensors ({size} bytes; truncated)"
     with open(p, "rb") as f:
         n = int.from_bytes(f.read(8), "little")
-        if n > size - 8:
-            return None, n, f"truncated: the header alone needs {n} bytes, the file has {size - 8} after its length"
-        if n > _ST_MAX_HEADER:
+        if n > _ST_MAX_HEADER:  # random bytes land here: say what it is, not "truncated"
             return None, n, f"not a safetensors file (header length {n} is implausible)"
+        if n > size - 8:
+            if f.read(1) not in (b"{", b""):
+                return None, n, "not a safetensors file (no JSON header after its length)"
+            return None, n, f"truncated: the header alone needs {n} bytes, the file has {size - 8} after its length"
         raw = f.read(n)
     try:
         header = json.loads(raw)

@@ -85,7 +85,7 @@ def _print_table(inv: dict[str, Any]) -> None:
     from rich.console import Console
     from rich.table import Table
 
-    con = Console(highlight=False)
+    con = Console(highlight=False, width=None if sys.stdout.isatty() else 200)  # piped: no 80-column wrap
     style = {FOUND: "green", MISSING: "yellow", CORRUPT: "bold red"}
     t = Table(title="MRT2 model files", title_justify="left")
     for col in ("file", "status", "source", "path / problem"):

@@ -79,5 +79,5 @@ def test_dims_mismatch_names_key(tmp_path, tensors):
 
 def test_good_checkpoint_inferred_needs_config():
     # tiny widths match no official size, so the windows cannot be inferred
-    with pytest.raises(UserError, match="--config"):
+    with pytest.raises(UserError, match="--manifest"):
         load_depthformer(CKPT, None)

@@ -260,7 +260,7 @@ def test_config_mismatch_and_uninferable():
     shapes = {k: tuple(v[0]) for k, v in tensors.items()}
     with pytest.raises(ConfigError, match="temporal_dim"):
         check_config(mrt2_small, shapes, "tiny.safetensors")
-    with pytest.raises(ConfigError, match="--config"):
+    with pytest.raises(ConfigError, match="--manifest"):
         infer_config(shapes)
     with pytest.raises(ConfigError, match="temporal_dim"):
         load_depthformer(CKPT, mrt2_small)

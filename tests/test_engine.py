@@ -156,7 +156,7 @@ def test_bank_write_is_atomic(demo, tmp_path, monkeypatch):
 
     monkeypatch.setattr(banks.os, "fsync", crash)
     tokens(e, 2)
-    with pytest.raises(OSError, match="simulated"):
+    with pytest.raises(UserError, match="simulated"):  # an OS error is the user's: it names the bank
         e.save_bank(1)
     monkeypatch.undo()
     assert path.read_bytes() == before

@@ -55,3 +55,16 @@ def test_bad_lines_name_the_line_and_the_problem(line, reason):
 def test_missing_file_is_a_user_error(tmp_path):
     with pytest.raises(UserError, match="cannot read event file"):
         read_events(tmp_path / "missing.jsonl")
+
+
+def test_a_full_disk_stops_the_log_and_says_so_once(tmp_path):
+    """/dev/full answers every write with ENOSPC: the writer stops, reports once, never raises."""
+    import os
+
+    told: list[str] = []
+    w = EventWriter(tmp_path / "take.jsonl", fd=os.open("/dev/full", os.O_WRONLY))
+    w.on_error = told.append
+    w.write([Event(1, "/mrtd/temperature", (1.0,))])
+    w.write([Event(2, "/mrtd/temperature", (1.1,))])
+    assert len(told) == 1 and "take.jsonl stopped" in told[0] and "space" in told[0].lower()
+    w.close()

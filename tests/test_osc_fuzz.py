@@ -1,9 +1,10 @@
-"""Hostile OSC input: the decoder on every known hang case, and 10,000+ malformed packets
-fired at a live daemon over UDP and TCP, after which it still answers at once and no
-control has changed."""
+"""Hostile OSC input: the decoder on every known hang case, and 100,000 malformed packets
+fired at a live daemon over UDP, TCP (both framings) and OSCQuery WebSocket binary
+frames, after which it still answers at once and no control has changed."""
 
 from __future__ import annotations
 
+import asyncio
 import math
 import random
 import socket
@@ -11,18 +12,20 @@ import struct
 import subprocess
 import time
 from collections.abc import Callable, Iterator
-from pathlib import Path
 
 import pytest
 from pythonosc.osc_message import OscMessage as PyOscMessage
 from pythonosc.osc_message_builder import OscMessageBuilder
 from test_osc_server import Daemon, UdpClient, running_daemon
 
+from mrtd.daemon.hub import Hub
+from mrtd.daemon.oscquery import OscQueryServer
 from mrtd.daemon.osc_packet import (
     IMMEDIATE, MAX_ARGS, MAX_DEPTH, MAX_MESSAGES, IMPULSE, Midi, PacketError, Rgba, StreamDeframer, TimeTag,
     decode_packet, encode_bundle, encode_message, frame_size_prefixed, frame_slip, ntp_to_unix, unix_to_ntp,
 )
-from mrtd.osc_schema import NAMESPACE, SchemaError
+from mrtd.errors import UserError
+from mrtd.osc_schema import NAMESPACE, SchemaError, is_pattern
 
 I32 = struct.Struct(">i")
 U64 = struct.Struct(">Q")
@@ -216,8 +219,10 @@ def test_deframer_slow_sender_costs_linear_time():
 
 # --------------------------------------------------------------------------- fuzzing a live daemon
 
-N_UDP = 10_000
-N_TCP = 1_000
+N_UDP = 60_000
+N_TCP = 10_000  # per framing
+N_WS = 20_000
+BATCH = 500  # packets sent before a ping is awaited, so no transport's buffer overflows
 
 
 @pytest.fixture(scope="module")
@@ -318,24 +323,53 @@ def _generators(rng: random.Random, seeds: list[bytes]) -> list[Callable[[], byt
             lambda: head + b",m\0\0\x00\x90\x40\x40", lambda: head + b",I\0\0", lambda: head + b",t\0\0" + U64.pack(1),
         ])()
 
+    def patterns() -> bytes:  # OSC address patterns (the hub expands them), mostly with bad args
+        parts = rng.choice([p.address for p in NAMESPACE]).split("/")
+        k = rng.randrange(1, len(parts))
+        parts[k] = rng.choice(["*", "?" * len(parts[k]), "[!a]*", "{on,off,x}", "[", "{", "*]", "[z-a]", "**",
+                               parts[k][:1] + "*", "{" + ",".join(["a"] * 40) + "}"])
+        a = "/".join(parts)
+        return rng.choice([lambda: msg(a, "s", "x"), lambda: msg(a, "f", math.nan), lambda: msg(a, "ii", 1, 2),
+                           lambda: msg(a, "f", 1e9), lambda: msg(a, "N", None)])()
+
     return [rand_bytes, rand_osc_like, bit_flips, bit_flips, truncated, extended, lying_bundle, deep_bundle,
-            far_future, huge_blob, no_slash, non_utf8, nan_args, unknown_tags, many_messages, wrong_types]
+            far_future, huge_blob, no_slash, non_utf8, nan_args, unknown_tags, many_messages, wrong_types, patterns]
 
 
-def _would_change_something(packet: bytes, max_ahead_s: float) -> bool:
+def _valid(hub: Hub, address: str, args: tuple) -> bool:
+    """Whether the server would take any part of it: the address itself, or any address
+    a pattern matches (the hub applies a pattern to each match that takes the args)."""
+    try:
+        NAMESPACE.check(address, list(args))
+        return True
+    except SchemaError:
+        pass
+    try:
+        targets = [p.address for p in NAMESPACE.match(address)] if is_pattern(address) else [address]
+    except SchemaError:
+        return False
+    for target in targets:
+        try:
+            hub.check(target, args)
+            return True
+        except UserError:
+            pass
+    return False
+
+
+def _would_change_something(packet: bytes, max_ahead_s: float | None, hub: Hub) -> bool:
     """True if the server would accept any message of ``packet`` (then it is not sent:
-    a mutation that happens to be valid would change the state on purpose)."""
+    a mutation that happens to be valid would change the state on purpose).
+    ``max_ahead_s``: the server refuses valid bundles further ahead (None: it does not)."""
     try:
         messages = decode_packet(packet)
     except PacketError:
         return False
     now = time.time()
     for m in messages:
-        try:
-            NAMESPACE.check(m.address, list(m.args))
-        except SchemaError:
+        if not _valid(hub, m.address, m.args):
             continue
-        if m.timetag is None or m.timetag <= IMMEDIATE:
+        if m.timetag is None or m.timetag <= IMMEDIATE or max_ahead_s is None:
             return True
         ahead = ntp_to_unix(m.timetag) - now
         if ahead < max_ahead_s + 5:  # near the limit: too close to call, do not send
@@ -343,14 +377,25 @@ def _would_change_something(packet: bytes, max_ahead_s: float) -> bool:
     return False
 
 
-def _fuzz_packets(rng: random.Random, n: int, max_ahead_s: float) -> Iterator[bytes]:
+def _fuzz_packets(rng: random.Random, n: int, max_ahead_s: float | None, hub: Hub) -> Iterator[bytes]:
     gens = _generators(rng, _seeds())
     sent = 0
     while sent < n:
         p = rng.choice(gens)()
-        if len(p) <= 65507 and not _would_change_something(p, max_ahead_s):
+        if len(p) <= 65507 and not _would_change_something(p, max_ahead_s, hub):
             sent += 1
             yield p
+
+
+def _batches(packets: Iterator[bytes], size: int = BATCH) -> Iterator[list[bytes]]:
+    batch: list[bytes] = []
+    for p in packets:
+        batch.append(p)
+        if len(batch) == size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
 
 
 def _state(d: Daemon) -> dict[str, tuple | None]:
@@ -369,10 +414,64 @@ def _ping_ok(port: int, limit_s: float = 1.0) -> None:
         c.close()
 
 
-@pytest.mark.timeout(60)
-def test_fuzz_udp_and_tcp_changes_nothing_and_server_stays_responsive(daemon: Daemon, tmp_path: Path) -> None:
+def _tcp_ping_ok(port: int, frame: Callable[[bytes], bytes], limit_s: float = 1.0) -> None:
+    t0 = time.monotonic()
+    with socket.create_connection(("127.0.0.1", port), timeout=5) as s:
+        s.sendall(frame(msg("/mrtd/ping")))
+        _read_until_pong(s, limit_s)
+    assert time.monotonic() - t0 < limit_s
+
+
+async def _ws_flood(port: int, packets: Iterator[bytes]) -> float:
+    """Binary frames over one OSCQuery websocket, a ping after each batch (its pong
+    read); then the seconds a last ping took to be answered."""
+    import aiohttp
+
+    async def until_pong(ws: aiohttp.ClientWebSocketResponse) -> None:
+        while True:
+            m = await asyncio.wait_for(ws.receive(), 5)
+            assert m.type in (aiohttp.WSMsgType.BINARY, aiohttp.WSMsgType.TEXT), m
+            if m.type == aiohttp.WSMsgType.BINARY and decode_packet(m.data)[0].address == "/mrtd/pong":
+                return
+
+    async with aiohttp.ClientSession() as session:
+        async with session.ws_connect(f"http://127.0.0.1:{port}/", max_msg_size=1 << 20) as ws:
+            for batch in _batches(packets):
+                for p in batch:
+                    await ws.send_bytes(p)
+                await ws.send_bytes(msg("/mrtd/ping"))
+                await until_pong(ws)
+            t0 = time.monotonic()
+            await ws.send_bytes(msg("/mrtd/ping"))
+            await until_pong(ws)
+            return time.monotonic() - t0
+
+
+def _udp_ping(c: UdpClient, tries: int = 5) -> None:
+    """Ping until a pong comes back: the refusals of a batch (up to the server's 500 a
+    second) can fill the client's socket buffer, and the kernel then drops the pong."""
+    for _ in range(tries):
+        c.send(msg("/mrtd/ping"))
+        try:
+            c.recv_until("/mrtd/pong", timeout=1.5)
+            return
+        except TimeoutError:
+            continue
+    raise TimeoutError(f"no /mrtd/pong after {tries} pings")
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(120)
+def test_fuzz_udp_tcp_websocket_changes_nothing_and_server_stays_responsive(daemon: Daemon) -> None:
+    """100,000 malformed or refused packets: UDP, TCP size-prefixed and SLIP, OSCQuery
+    websocket binary frames. Afterwards pings are answered at once over UDP and TCP,
+    the subscriber is still there, and no control has changed."""
+    assert N_UDP + 2 * N_TCP + N_WS == 100_000
     rng = random.Random(20260101)
+    hub = daemon.hub
     before, n_changes, n_errors = _state(daemon), len(daemon.changes), list(daemon.engine.errors)
+    oq = OscQueryServer(hub, "127.0.0.1", 0, osc_port=daemon.port)
+    daemon.loop.run(oq.start())
     # a subscriber, so that every refusal is also sent out (and must not hurt)
     sub = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     sub.bind(("127.0.0.1", 0))
@@ -381,28 +480,40 @@ def test_fuzz_udp_and_tcp_changes_nothing_and_server_stays_responsive(daemon: Da
     c = UdpClient(daemon.port)
     c.send(msg("/mrtd/subscribe", "i", sub.getsockname()[1]))
     c.recv_until("/mrtd/subscribed")
+    seen = [0]  # packets the OSC server took in (UDP and TCP)
+    on_packet = daemon.server._on_packet
+
+    def counting(data: bytes, peer: object) -> None:
+        seen[0] += 1
+        on_packet(data, peer)
+
+    daemon.server._on_packet = counting  # type: ignore[method-assign]
     t0 = time.monotonic()
+    sent = empty = 0
     try:
-        # UDP: batches of 250, each closed by a ping so nothing is lost to a full socket buffer
-        batch = 0
-        for packet in _fuzz_packets(rng, N_UDP, daemon.server.max_ahead_s):
-            c.send(packet)
-            batch += 1
-            if batch == 250:
-                batch = 0
-                c.send(msg("/mrtd/ping"))
-                c.recv_until("/mrtd/pong", timeout=5)
-                with pytest.raises(BlockingIOError):
-                    while True:
-                        sub.recv(65536)
-        c.send(msg("/mrtd/ping"))
-        c.recv_until("/mrtd/pong", timeout=5)
+        # UDP: batches, each closed by a ping so nothing is lost to a full socket buffer
+        for batch in _batches(_fuzz_packets(rng, N_UDP, daemon.server.max_ahead_s, hub)):
+            for packet in batch:
+                c.send(packet)
+            sent += len(batch)
+            _udp_ping(c)
+            with pytest.raises(BlockingIOError):
+                while True:
+                    sub.recv(65536)
+        t_udp = time.monotonic() - t0
         # TCP: fuzz inside well-formed frames of both framings; the connection must survive
         for frame in (frame_size_prefixed, frame_slip):
             with socket.create_connection(("127.0.0.1", daemon.port), timeout=5) as s:
-                s.sendall(b"".join(frame(p) for p in _fuzz_packets(rng, N_TCP, daemon.server.max_ahead_s)))
-                s.sendall(frame(msg("/mrtd/ping")))
-                _read_until_pong(s)
+                for batch in _batches(_fuzz_packets(rng, N_TCP, daemon.server.max_ahead_s, hub)):
+                    s.sendall(b"".join(frame(p) for p in batch) + frame(msg("/mrtd/ping")))
+                    _read_until_pong(s)
+                    sent += len(batch)
+                    empty += batch.count(b"")  # an empty frame is refused by the deframer
+        t_tcp = time.monotonic() - t0 - t_udp
+        # OSCQuery websocket binary frames (no time-tag limit there: nothing valid is sent)
+        ws_ping_s = asyncio.run(_ws_flood(oq.port, _fuzz_packets(rng, N_WS, None, hub)))
+        sent += N_WS
+        t_ws = time.monotonic() - t0 - t_udp - t_tcp
         # TCP: garbage streams and impossible frames; each connection is closed or ignored
         for _ in range(40):
             with socket.create_connection(("127.0.0.1", daemon.port), timeout=5) as s:
@@ -414,17 +525,25 @@ def test_fuzz_udp_and_tcp_changes_nothing_and_server_stays_responsive(daemon: Da
                 except OSError:
                     pass  # closed on us mid-send: fine
         elapsed = time.monotonic() - t0
+        assert sent == N_UDP + 2 * N_TCP + N_WS
+        assert seen[0] >= N_UDP + 2 * N_TCP - empty  # nothing was lost on the way
         _ping_ok(daemon.port)
+        for frame in (frame_size_prefixed, frame_slip):
+            _tcp_ping_ok(daemon.port, frame)
+        assert ws_ping_s < 1.0
         time.sleep(0.2)  # a few frame boundaries: anything queued would have landed
         assert _state(daemon) == before
         assert len(daemon.changes) == n_changes, daemon.changes[n_changes:][:5]
         assert list(daemon.engine.errors) == n_errors
         assert ("127.0.0.1", sub.getsockname()[1]) in daemon.server.subscribers()
-        assert elapsed < 30, elapsed
+        assert elapsed < 60, (elapsed, t_udp, t_tcp, t_ws)
+        print(f"fuzz: {sent} packets in {elapsed:.1f} s (UDP {t_udp:.1f}, TCP {t_tcp:.1f}, websocket {t_ws:.1f})")
     finally:
+        del daemon.server._on_packet
         c.send(msg("/mrtd/unsubscribe", "i", sub.getsockname()[1]))
         c.close()
         sub.close()
+        daemon.loop.run(oq.stop())
 
 
 def _read_until_pong(s: socket.socket, timeout: float = 5.0) -> None:

@@ -6,6 +6,10 @@ from __future__ import annotations
 import asyncio
 import importlib.util
 import json
+import logging
+import re
+import select
+import socket
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -18,12 +22,13 @@ from pythonosc.osc_message import OscMessage
 from pythonosc.osc_message_builder import OscMessageBuilder
 from yarl import URL
 
+from mrtd.daemon.banks import bank_name
 from mrtd.daemon.demo import build_demo
 from mrtd.daemon.engine import Engine
 from mrtd.daemon.hub import Hub
 from mrtd.daemon.loop import LoopThread
 from mrtd.daemon.osc_packet import IMMEDIATE, encode_bundle
-from mrtd.daemon.oscquery import OscQueryServer, _Client
+from mrtd.daemon.oscquery import _FLOODS, SEND_QUEUE, OscQueryServer, _Client
 from mrtd.errors import UserError
 from mrtd.osc_schema import NAMESPACE
 
@@ -40,8 +45,8 @@ class Daemon:
 
 
 @pytest.fixture(scope="module")
-def daemon() -> Iterator[Daemon]:
-    engine = Engine(*build_demo())
+def daemon(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Daemon]:
+    engine = Engine(*build_demo(), bank_dir=tmp_path_factory.mktemp("banks"))
     hub = Hub(engine)
     engine.start()
     stop = threading.Event()
@@ -271,13 +276,10 @@ def test_disconnect_ends_listens_without_leaks(daemon):
 
 
 def test_a_slow_client_loses_its_oldest_messages():
-    async def go() -> None:
-        c = _Client(None)  # type: ignore[arg-type]
-        for k in range(c.queue.maxsize + 5):
-            c.offer(str(k))
-        assert c.dropped == 5 and c.queue.get_nowait() == "5"
-
-    asyncio.run(go())
+    c = _Client(None)  # type: ignore[arg-type]
+    for k in range(SEND_QUEUE + 5):
+        c.offer(str(k))
+    assert c.dropped == 5 and len(c.queue) == SEND_QUEUE and c.queue.popleft() == "5"
 
 
 def test_zeroconf_missing_is_a_clear_error(daemon):
@@ -300,3 +302,275 @@ def test_websocket_from_a_foreign_web_page_is_refused(daemon):
         return codes
 
     assert run(go) == [403, 101]
+
+
+def test_an_apply_time_error_goes_back_to_its_websocket(daemon):
+    """A bank that exists but is damaged is only found out when the load is applied
+    (off the frame's thread): the error still reaches the websocket that asked."""
+    assert daemon.hub.engine.bank_dir is not None
+    (daemon.hub.engine.bank_dir / bank_name(7)).write_bytes(b"not a bank" * 10)
+
+    async def go(s: ClientSession) -> OscMessage:
+        async with s.ws_connect(daemon.url + "/") as ws:  # listens to nothing
+            await ws.send_bytes(osc("/mrtd/bank/load", 7))
+            return await _next_osc(ws)
+
+    m = run(go)
+    assert m.address == "/mrtd/error" and m.params[0] == "/mrtd/bank/load" and "bank 7" in m.params[1]
+
+
+def test_sender_reply_from_another_thread_reaches_the_websocket(daemon, monkeypatch):
+    seen: list = []
+    handle_many = daemon.hub.handle_many
+
+    def spy(messages, frame=None, sender=None):
+        seen.append(sender)
+        return handle_many(messages, frame, sender=sender)
+
+    monkeypatch.setattr(daemon.hub, "handle_many", spy)
+
+    async def go(s: ClientSession) -> OscMessage:
+        async with s.ws_connect(daemon.url + "/") as ws:
+            await ws.send_bytes(osc("/mrtd/topk", 40))
+            while not seen:
+                await asyncio.sleep(0.01)
+            sender = seen[-1]
+            assert sender.host == "127.0.0.1" and sender.key[0] == "ws" and sender.local
+            t = threading.Thread(target=sender.reply, args=("/mrtd/prefill/audio", "no encoder loaded"))
+            t.start()
+            t.join()
+            return await _next_osc(ws)
+
+    m = run(go)
+    assert m.address == "/mrtd/error" and m.params == ["/mrtd/prefill/audio", "no encoder loaded"]
+
+
+def test_a_burst_of_changes_is_coalesced_per_address(daemon):
+    """Many changes between two turns of the loop: one message per address, the latest."""
+    server = daemon.server
+
+    async def go(s: ClientSession) -> list[OscMessage]:
+        async with s.ws_connect(daemon.url + "/") as ws:
+            await ws.send_str(json.dumps({"COMMAND": "LISTEN", "DATA": "/mrtd/temperature"}))
+            await _barrier(ws)
+            burst = threading.Thread(target=lambda: [server._on_change("/mrtd/temperature", (k / 100,))
+                                                      for k in range(1, 201)])
+            daemon.loop.call(burst.start)  # the whole burst while the loop is busy: one flush
+            got = [await _next_osc(ws)]
+            await asyncio.sleep(0.2)
+            while True:
+                try:
+                    got.append(OscMessage((await ws.receive(timeout=0.2)).data))
+                except asyncio.TimeoutError:
+                    return got
+
+    got = run(go)
+    assert got[-1].params == [pytest.approx(2.0)] and len(got) < 50
+
+
+# --------------------------------------------------------------------------- bounded connections
+
+
+@pytest.fixture
+def serve(daemon) -> Iterator[Callable[..., OscQueryServer]]:
+    """Factory: an extra OSCQuery server on the daemon's loop with its own limits."""
+    servers: list[OscQueryServer] = []
+
+    def make(**kw: Any) -> OscQueryServer:
+        server = OscQueryServer(daemon.hub, osc_port=OSC_PORT, **kw)
+        daemon.loop.run(server.start())
+        servers.append(server)
+        return server
+
+    yield make
+    for server in servers:
+        daemon.loop.run(server.stop())
+
+
+def on_loop(d: Daemon, fn: Callable[[], Any]) -> Any:
+    """Call ``fn`` on the daemon's loop (the servers' state is the loop's)."""
+    async def call() -> Any:
+        return fn()
+
+    return d.loop.run(call())
+
+
+def slow_client(port: int) -> socket.socket:
+    """A slowloris connection: headers started, never finished."""
+    s = socket.create_connection(("127.0.0.1", port), timeout=2)
+    s.sendall(b"GET / HTTP/1.1\r\nHost: x\r\n")
+    return s
+
+
+UPGRADE = "Upgrade: websocket\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n"
+
+
+def raw_get(port: int, path: str = "/?HOST_INFO", timeout: float = 2.0, headers: str = "") -> tuple[int, bytes]:
+    """One request on a fresh connection; (status, whole answer)."""
+    with socket.create_connection(("127.0.0.1", port), timeout=timeout) as s:
+        s.sendall(f"GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n{headers}\r\n".encode())
+        data = b""
+        while chunk := s.recv(65536):
+            data += chunk
+    return int(data.split(b" ", 2)[1]), data
+
+
+def closed_by_server(socks: list[socket.socket], timeout: float) -> set[socket.socket]:
+    """The sockets the server closed (EOF or reset) within ``timeout``."""
+    closed: set[socket.socket] = set()
+    end = time.monotonic() + timeout
+    while len(closed) < len(socks) and (left := end - time.monotonic()) > 0:
+        ready, _, _ = select.select([s for s in socks if s not in closed], [], [], left)
+        for s in ready:
+            try:
+                if s.recv(4096) == b"":
+                    closed.add(s)
+            except OSError:
+                closed.add(s)
+    return closed
+
+
+def test_slowloris_beyond_the_cap_does_not_lock_out_a_client(daemon, serve):
+    server = serve(max_connections=8)
+    socks = [slow_client(server.port) for _ in range(40)]
+    try:
+        t0 = time.monotonic()
+        status, body = raw_get(server.port)
+        assert status == 200 and b"OSC_PORT" in body and time.monotonic() - t0 < 2.0
+        assert sum(on_loop(daemon, server.connections).values()) <= 8
+        assert len(closed_by_server(socks, 1.0)) >= 40 - 8  # the oldest idle ones made room
+    finally:
+        for s in socks:
+            s.close()
+
+
+def test_incomplete_headers_and_idle_keepalive_are_closed(serve):
+    server = serve(header_timeout=0.5, idle_timeout=1.0)
+    slow = slow_client(server.port)
+    idle = socket.create_connection(("127.0.0.1", server.port), timeout=2)
+    try:
+        t0 = time.monotonic()
+        idle.sendall(b"GET /?HOST_INFO HTTP/1.1\r\nHost: x\r\n\r\n")  # keep-alive
+        answer = idle.recv(65536)
+        assert answer.startswith(b"HTTP/1.1 200")
+        t_answer = time.monotonic()
+        assert closed_by_server([slow], 5.0) == {slow}
+        t_slow = time.monotonic() - t0
+        assert 0.4 < t_slow < 3.0, t_slow  # the header timeout, give or take a sweep (and a busy CI)
+        assert closed_by_server([idle], 5.0) == {idle}
+        t_idle = time.monotonic() - t_answer
+        assert 0.9 < t_idle < 3.5, t_idle
+    finally:
+        slow.close()
+        idle.close()
+
+
+def test_websocket_cap_refuses_with_503_and_admits_again(daemon, serve):
+    server = serve(max_websockets=2)
+    url = f"http://127.0.0.1:{server.port}/"
+
+    async def go(s: ClientSession) -> None:
+        a = await s.ws_connect(url)
+        b = await s.ws_connect(url)
+        with pytest.raises(WSServerHandshakeError) as refused:
+            await s.ws_connect(url)
+        assert refused.value.status == 503
+        status, body = await asyncio.to_thread(raw_get, server.port, "/", 2.0, UPGRADE)
+        assert status == 503 and b"too many websocket clients (at most 2)" in body
+        await a.close()
+        while len(server.clients) >= 2:
+            await asyncio.sleep(0.01)
+        c = await s.ws_connect(url)
+        await c.send_bytes(osc("/mrtd/ping"))
+        assert (await _next_osc(c)).address == "/mrtd/pong"
+        await b.close()
+        await c.close()
+
+    run(go)
+    status, body = raw_get(server.port)  # plain HTTP is not counted against websockets
+    assert status == 200
+
+
+def test_when_every_connection_is_a_websocket_a_new_one_is_refused(daemon, serve):
+    server = serve(max_connections=3, max_websockets=3)
+    url = f"http://127.0.0.1:{server.port}/"
+
+    async def go(s: ClientSession) -> None:
+        socks = [await s.ws_connect(url) for _ in range(3)]
+        status, body = await asyncio.to_thread(raw_get, server.port)
+        assert status == 503 and body.endswith(b"too many connections\n")
+        await socks[0].close()
+        while len(server.clients) >= 3:
+            await asyncio.sleep(0.01)
+        for _ in range(100):  # the closed websocket's connection goes a moment later
+            status, _ = await asyncio.to_thread(raw_get, server.port)
+            if status == 200:
+                break
+            await asyncio.sleep(0.02)
+        assert status == 200
+        for ws in socks[1:]:
+            await ws.close()
+
+    run(go)
+
+
+def _flood_lines(caplog: pytest.LogCaptureFixture) -> list[logging.LogRecord]:
+    return [r for r in caplog.records if r.levelno >= logging.WARNING
+            and (r.name.startswith("mrtd.oscquery") or r.name.startswith("aiohttp") or r.name == "asyncio")]
+
+
+def _represented(records: list[logging.LogRecord]) -> int:
+    """How many events the bounded lines stand for (each line: itself plus those it counts)."""
+    total = 0
+    for r in records:
+        text = r.getMessage()
+        if m := re.match(r"(\d+) more like this", text):
+            total += int(m.group(1))
+        else:
+            m = re.search(r"\(and (\d+) more like it\)", text)
+            total += 1 + (int(m.group(1)) if m else 0)
+    return total
+
+
+def test_malformed_requests_make_a_few_log_lines(daemon, serve, caplog, monkeypatch):
+    server = serve()
+    monkeypatch.setattr(_FLOODS, "interval", 1.0)
+    monkeypatch.setattr(_FLOODS, "_last", {})
+    monkeypatch.setattr(_FLOODS, "_held", {})
+    caplog.set_level(logging.WARNING)
+    n = 2000
+
+    async def flood() -> list[bytes]:
+        gate = asyncio.Semaphore(32)
+
+        async def one() -> bytes:
+            async with gate:
+                r, w = await asyncio.open_connection("127.0.0.1", server.port)
+                w.write(b"GET / HTTP/1.1\r\nHost: x\r\nBad Header\r\n\r\n")
+                answer = await r.read()
+                w.close()
+                return answer
+
+        return await asyncio.gather(*(one() for _ in range(n)))
+
+    answers = asyncio.run(flood())
+    assert all(a.split(b" ", 2)[1] == b"400" for a in answers)
+    wait_for(lambda: _represented(_flood_lines(caplog)) >= n, timeout=5.0)  # the held-back count comes last
+    lines = _flood_lines(caplog)
+    assert _represented(lines) == n and len(lines) <= 8, [r.getMessage() for r in lines]
+    assert all(r.exc_info is None and "\n" not in r.getMessage() for r in lines)
+    assert "Bad Header" in lines[0].getMessage() or "400" in lines[0].getMessage()
+    assert raw_get(server.port)[0] == 200
+
+
+def test_accept_failures_for_want_of_descriptors_make_one_line(daemon, caplog, monkeypatch):
+    """asyncio logs each failed accept() with a traceback; while a server runs, one line."""
+    monkeypatch.setattr(_FLOODS, "_last", {})
+    monkeypatch.setattr(_FLOODS, "_held", {})
+    caplog.set_level(logging.WARNING)
+    err = OSError(24, "Too many open files")
+    for _ in range(1000):
+        logging.getLogger("asyncio").error("socket.accept() out of system resource\nsocket: <x>",
+                                           exc_info=(OSError, err, None))
+    lines = _flood_lines(caplog)
+    assert len(lines) == 1 and "Too many open files" in lines[0].getMessage() and lines[0].exc_info is None

@@ -120,7 +120,7 @@ def test_embedding_and_audio_slots(mcc, tmp_path):
     e.step_frame()
     assert e.controls.style_tokens().tolist() == mcc.tokenize(mcc.embed_audio_file(wav)).tolist()
     assert e.value("/mrtd/prompt/1/status") == ("empty",)
-    with pytest.raises(UserError, match="not found"):
+    with pytest.raises(UserError, match="no such file"):
         e.post("/mrtd/prompt/2/audio", str(tmp_path / "nope.wav"))
     with pytest.raises(UserError, match="3072 bytes"):
         e.post("/mrtd/prompt/2/embedding", b"\0" * 16)
@@ -276,7 +276,7 @@ def test_osc_text_prompt_end_to_end(mcc, tmp_path):
             assert d.wait_value("/mrtd/prompt/1/status", ("ready",)) == ("ready",)
             d.send("/mrtd/prompt/2/audio", "s", str(tmp_path / "missing.wav"))
             err = dump.wait_for(lambda m: m.address == "/mrtd/error")
-            assert "/mrtd/prompt/2/audio" in err.args[0] and "not found" in " ".join(err.args)
+            assert "/mrtd/prompt/2/audio" in err.args[0] and "no such file" in " ".join(err.args)
             bad = tmp_path / "bad.wav"
             bad.write_bytes(b"RIFF....WAVEjunk")
             d.send("/mrtd/prompt/3/audio", "s", str(bad))

@@ -19,17 +19,20 @@ from typing import Any
 import numpy as np
 
 from mrtd.daemon.notes import PITCHES, NoteTracker
-from mrtd.daemon.style import Slot, StyleEncoder, parse_embedding, resolve_audio_path, style_of
+from mrtd.daemon.style import Slot, StyleEncoder, parse_embedding, style_of
+from mrtd.datadir import DataDir, PathRefused
 from mrtd.errors import UserError
 from mrtd.model.conditioning import build_cond
 from mrtd.osc_schema import NAMESPACE, SchemaError
 from mrtd.osc_schema.namespace import PROMPT_SLOTS, STYLE_TOKENS
 
-ACTIONS = {"/mrtd/reset", "/mrtd/prefill/silence", "/mrtd/prefill/audio", "/mrtd/bank/save", "/mrtd/bank/load"}
-OUTPUT = {"/mrtd/volume", "/mrtd/mute", "/mrtd/pause", "/mrtd/bypass", "/mrtd/latency_ms",
-          "/mrtd/responsive", "/mrtd/reset/fade_ms"}
+# derived from the schema's routes and roles (see mrtd.osc_schema.schema.Param)
+ACTIONS = frozenset(p.address for p in NAMESPACE if p.route == "engine" and p.role == "action")
+OUTPUT = frozenset(p.address for p in NAMESPACE if p.route == "engine" and p.role == "output")
 # performance gestures: never trigger a responsive cut (a fade on every key would chop the audio)
-PLAYING = {"/mrtd/note/on", "/mrtd/note/off", "/mrtd/notes/sustain", "/mrtd/notes/all_off", "/mrtd/drums/hit"}
+PLAYING = frozenset(p.address for p in NAMESPACE if p.route == "engine" and p.role == "playing")
+FIELDS = {p.address: p.field for p in NAMESPACE if p.route == "engine" and p.field}  # plain state controls
+BANKED = tuple(dict.fromkeys(p.field.split(".")[0] for p in NAMESPACE if p.banked))  # bank JSON keys
 NO_MUSICCOCA = "MusicCoCa files not found"  # how every "no files" refusal starts
 DRUMS = {"auto": -1, "off": 0, "on": 1}
 
@@ -42,8 +45,9 @@ def _default(address: str) -> Any:
 class Controls:
     """Everything a musician steers, with the schema's defaults."""
 
-    def __init__(self, style: StyleEncoder | None = None) -> None:
+    def __init__(self, style: StyleEncoder | None = None, files: DataDir | None = None) -> None:
         self.style = style if style is not None else StyleEncoder(None)
+        self.files = files if files is not None else DataDir(trusted=True)  # where audio prompt names point
         self.slot_source: list[tuple[str, Any] | None] = [None] * PROMPT_SLOTS  # (kind, value)
         self.slot_status = ["empty"] * PROMPT_SLOTS
         self._slot_last: list[np.ndarray | None] = [None] * PROMPT_SLOTS  # last usable embeddings
@@ -52,26 +56,13 @@ class Controls:
         self.feedback: list[tuple[str, tuple]] = []  # changes found while making a frame (engine drains)
         self._style_dirty = True  # slots, weights or mapper changed, or a result is still awaited
         self.slot_weight = [float(_default(f"/mrtd/prompt/{n}/weight")) for n in range(1, PROMPT_SLOTS + 1)]
-        self.style_levels = int(_default("/mrtd/style/levels"))
-        self.style_mapper = bool(_default("/mrtd/style/mapper"))
         self.raw_notes = np.full(PITCHES, -1, np.int8)
         self.tracker = NoteTracker()
-        self.onset_mode = str(_default("/mrtd/notes/onset_mode"))
-        self.unmask_width = int(_default("/mrtd/notes/unmask_width"))
-        self.drums = str(_default("/mrtd/drums"))
         self.drum_hit = False
-        self.guidance = [float(_default(f"/mrtd/guidance/{k}")) for k in ("style", "notes", "drums")]
-        self.temperature = float(_default("/mrtd/temperature"))
-        self.top_k = int(_default("/mrtd/topk"))
-        self.seed = int(_default("/mrtd/seed"))
-        self.rotation = int(_default("/mrtd/seed/rotation"))
-        self.volume_db = float(_default("/mrtd/volume"))
-        self.mute = bool(_default("/mrtd/mute"))
-        self.pause = bool(_default("/mrtd/pause"))
-        self.bypass = bool(_default("/mrtd/bypass"))
-        self.latency_ms = float(_default("/mrtd/latency_ms"))
-        self.responsive = bool(_default("/mrtd/responsive"))
-        self.reset_fade_ms = float(_default("/mrtd/reset/fade_ms"))
+        # every plain state control starts at its schema default (temperature, top_k, guidance…)
+        self.guidance = [0.0, 0.0, 0.0]
+        for address, field in FIELDS.items():
+            self._set_field(field, _default(address))
 
     # ---- checking (any thread) -----------------------------------------------------------
     def check(self, address: str, args: tuple | list) -> tuple:
@@ -99,10 +90,10 @@ class Controls:
             raise UserError(f"{address}: {problem}")
         try:
             if kind == "audio":
-                values = (resolve_audio_path(values[0]),)
+                values = (str(self.files.check_read("prompts", values[0])),)
             elif kind == "embedding":
                 parse_embedding(values[0])
-        except UserError as e:
+        except (UserError, PathRefused) as e:
             raise UserError(f"{address}: {e}") from None
         if kind != "embedding":
             self.style.prefetch(Slot(kind, values[0]), self.style_mapper)
@@ -110,17 +101,29 @@ class Controls:
 
     @staticmethod
     def handles(address: str) -> bool:
-        if address in ACTIONS or address in OUTPUT:
-            return True
-        if address.startswith("/mrtd/prompt/") or address.startswith("/mrtd/fx/"):
-            return True  # effects: values checked by the schema, applied by the engine's chain
-        return address in _SETTERS
+        """Engine controls and effects (their values checked by the schema, applied by the
+        engine's chain)."""
+        p = NAMESPACE.get(address)
+        return p is not None and p.route in ("engine", "effects")
+
+    def _set_field(self, field: str, value: Any) -> None:
+        name, _, index = field.partition(".")
+        if index:
+            getattr(self, name)[int(index)] = value
+        else:
+            setattr(self, name, value)
+
+    def _get_field(self, field: str) -> Any:
+        name, _, index = field.partition(".")
+        return getattr(self, name)[int(index)] if index else getattr(self, name)
 
     # ---- applying (generation thread only) -----------------------------------------------
     def apply(self, address: str, values: tuple) -> None:
         """Apply one validated change (actions are the engine's, not handled here)."""
         if address.startswith("/mrtd/prompt/"):
             self._prompt(address, values)
+        elif address in FIELDS:
+            self._set_field(FIELDS[address], values[0])
         elif address in _SETTERS:
             _SETTERS[address](self, values)
         if address.startswith("/mrtd/prompt/") or address == "/mrtd/style/mapper":
@@ -163,6 +166,8 @@ class Controls:
                 src = self.slot_source[i]
                 return (src[1] if src is not None and src[0] == what else "",)
             return None
+        if address in FIELDS:
+            return (self._get_field(FIELDS[address]),)
         get = _GETTERS.get(address)
         return None if get is None else get(self)
 
@@ -221,22 +226,19 @@ class Controls:
     # ---- banks ---------------------------------------------------------------------------
     def to_json(self) -> str:
         """The generation controls (not output settings or held keys) for a bank."""
-        return json.dumps({
-            "slots": [self._slot_json(i) for i in range(PROMPT_SLOTS)],
-            "slot_weight": self.slot_weight, "style_levels": self.style_levels, "style_mapper": self.style_mapper,
-            "raw_notes": self.raw_notes.tolist(), "onset_mode": self.onset_mode,
-            "unmask_width": self.unmask_width, "drums": self.drums, "guidance": self.guidance,
-            "temperature": self.temperature, "top_k": self.top_k, "seed": self.seed, "rotation": self.rotation,
-        })
+        d: dict[str, Any] = {"slots": [self._slot_json(i) for i in range(PROMPT_SLOTS)],
+                             "slot_weight": self.slot_weight, "raw_notes": self.raw_notes.tolist()}
+        d.update({k: getattr(self, k) for k in BANKED})  # the schema's banked fields
+        return json.dumps(d)
 
     def load_json(self, text: str) -> None:
         d = json.loads(text)
         self._style_dirty = True
         self.raw_notes = np.asarray(d["raw_notes"], np.int8)
-        self.style_mapper = bool(d.get("style_mapper", self.style_mapper))
-        for k in ("slot_weight", "style_levels", "onset_mode", "unmask_width", "drums", "guidance",
-                  "temperature", "top_k", "seed", "rotation"):
-            setattr(self, k, d[k])
+        self.slot_weight = list(d["slot_weight"])
+        for k in BANKED:
+            if k in d:  # a bank from before a control existed keeps that control as it is
+                setattr(self, k, list(d[k]) if isinstance(d[k], list) else d[k])
         if "slots" in d:
             for i, slot in enumerate(d["slots"][:PROMPT_SLOTS]):
                 self._load_slot(i, slot)
@@ -270,18 +272,6 @@ class Controls:
                 self.style.seed(Slot(kind, str(value)), self.style_mapper, np.asarray(d["embedding"], np.float32))
 
 
-def _set(attr: str, conv=lambda v: v[0]):
-    def f(c: Controls, v: tuple) -> None:
-        setattr(c, attr, conv(v))
-    return f
-
-
-def _guidance(i: int):
-    def f(c: Controls, v: tuple) -> None:
-        c.guidance[i] = float(v[0])
-    return f
-
-
 def _note_on(c: Controls, v: tuple) -> None:
     if len(v) > 1 and v[1] == 0:
         c.tracker.note_off(v[0])
@@ -309,63 +299,21 @@ def _drum_hit(c: Controls, v: tuple) -> None:
     c.drum_hit = True
 
 
+# engine controls with behaviour beyond "set a field" (plain ones come from the schema's fields)
 _SETTERS = {
-    "/mrtd/style/levels": _set("style_levels"),
-    "/mrtd/style/mapper": _set("style_mapper"),
     "/mrtd/note/on": _note_on,
     "/mrtd/note/off": lambda c, v: c.tracker.note_off(v[0]),
     "/mrtd/notes/all_off": lambda c, v: c.tracker.all_off(),
     "/mrtd/notes/sustain": lambda c, v: c.tracker.sustain(v[0]),
-    "/mrtd/notes/onset_mode": _set("onset_mode"),
-    "/mrtd/notes/unmask_width": _set("unmask_width"),
     "/mrtd/notes/pitch": _raw_pitch,
     "/mrtd/notes/list": _raw_list,
     "/mrtd/notes/frame": _raw_frame,
     "/mrtd/notes/clear": _raw_clear,
-    "/mrtd/drums": _set("drums"),
     "/mrtd/drums/hit": _drum_hit,
-    "/mrtd/guidance/style": _guidance(0),
-    "/mrtd/guidance/notes": _guidance(1),
-    "/mrtd/guidance/drums": _guidance(2),
-    "/mrtd/temperature": _set("temperature"),
-    "/mrtd/topk": _set("top_k"),
-    "/mrtd/seed": _set("seed"),
-    "/mrtd/seed/rotation": _set("rotation"),
-    "/mrtd/volume": _set("volume_db"),
-    "/mrtd/mute": _set("mute"),
-    "/mrtd/pause": _set("pause"),
-    "/mrtd/bypass": _set("bypass"),
-    "/mrtd/latency_ms": _set("latency_ms"),
-    "/mrtd/responsive": _set("responsive"),
-    "/mrtd/reset/fade_ms": _set("reset_fade_ms"),
 }
-
-
-def _get(attr: str):
-    return lambda c: (getattr(c, attr),)
-
 
 _GETTERS = {
     "/mrtd/style/tokens": lambda c: tuple(int(t) for t in c.style_tokens()),
-    "/mrtd/style/levels": _get("style_levels"),
-    "/mrtd/style/mapper": _get("style_mapper"),
     "/mrtd/notes/sustain": lambda c: (c.tracker.pedal,),
-    "/mrtd/notes/onset_mode": _get("onset_mode"),
-    "/mrtd/notes/unmask_width": _get("unmask_width"),
     "/mrtd/notes/frame": lambda c: tuple(int(x) for x in c.raw_notes),
-    "/mrtd/drums": _get("drums"),
-    "/mrtd/guidance/style": lambda c: (c.guidance[0],),
-    "/mrtd/guidance/notes": lambda c: (c.guidance[1],),
-    "/mrtd/guidance/drums": lambda c: (c.guidance[2],),
-    "/mrtd/temperature": _get("temperature"),
-    "/mrtd/topk": _get("top_k"),
-    "/mrtd/seed": _get("seed"),
-    "/mrtd/seed/rotation": _get("rotation"),
-    "/mrtd/volume": _get("volume_db"),
-    "/mrtd/mute": _get("mute"),
-    "/mrtd/pause": _get("pause"),
-    "/mrtd/bypass": _get("bypass"),
-    "/mrtd/latency_ms": _get("latency_ms"),
-    "/mrtd/responsive": _get("responsive"),
-    "/mrtd/reset/fade_ms": _get("reset_fade_ms"),
 }

@@ -75,7 +75,7 @@ def build_demo(seed: int = DEMO_SEED, *, device: torch.device | str = "cpu",
     by default; ``dtype`` is the language model's compute dtype (the weights are drawn in
     float32 and rounded to it), the codec stays float32 (as the official); both on
     ``device``. Weight layouts are the construction ones (``row``, contiguous convs)."""
-    log.warning("DEMO MODEL: untrained weights from seed %d, NOT music; use --checkpoint for the real model", seed)
+    log.info("demo model: untrained weights from seed %d (not music)", seed)
     model, dec = random_models(DEMO_CONFIG, seed, dtype)
     if torch.device(device).type != "cpu":
         model, dec = model.to(device), dec.to(device)

@@ -26,10 +26,14 @@ from __future__ import annotations
 import heapq
 import itertools
 import logging
+import os
 import threading
 import time
 from collections import deque
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+from datetime import datetime
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -37,12 +41,13 @@ import numpy as np
 import soundfile as sf
 import torch
 
-from mrtd.daemon.banks import bank_path, load_bank, save_bank
+from mrtd.daemon.banks import bank_name, parse_bank, save_bank
 from mrtd.daemon.controls import ACTIONS, OUTPUT, PLAYING, Controls
 from mrtd.daemon.effects import EffectsChain
 from mrtd.daemon.events import Event, EventWriter
 from mrtd.daemon.output import OutputQueue, db_to_gain
 from mrtd.daemon.style import StyleEncoder
+from mrtd.datadir import MAX_AUDIO_BYTES, MAX_BANK_BYTES, DataDir, PathRefused
 from mrtd.errors import UserError
 from mrtd.model.codec_decoder import SpectroStreamDecoder
 from mrtd.model.depthformer import Depthformer, StreamState
@@ -57,6 +62,32 @@ PREFILL_MAX_S = 28.0
 PREFILL_TRIM = 25  # frames trimmed at each end of an encoded audio prefill (official)
 CODEC_WARMUP = 8  # prefill frames run through the codec so the first audio is continuous
 CHANNELS = 4  # queued per sample: wet L, wet R (post-effects), dry L, dry R (pre-effects)
+KEEP_CAPTURES = 32  # input captures kept in captures/ (each up to ~11 MB)
+
+_OPERATOR = DataDir(trusted=True)  # opens paths already checked (or the operator's own)
+Reply = Callable[[str, str], None]  # (address, reason): an /mrtd/error to the message's sender
+
+
+@dataclass(frozen=True)
+class Capture:
+    """Audio taken from the JACK inputs for a prefill: saved to ``path`` (so the event log
+    replays it as ``/mrtd/prefill/audio PATH``) and encoded, both off the frame thread."""
+
+    wave: np.ndarray
+    path: Path
+    fd: int
+
+
+@dataclass
+class _Parked:
+    """An action whose disk work (reading, decoding, encoding) runs on the file thread;
+    it takes effect on the first frame after that work is done."""
+
+    job: Future
+    address: str
+    values: tuple
+    reply: Reply | None
+    finish: Callable[[Any], None]
 
 
 class Engine:
@@ -66,12 +97,19 @@ class Engine:
     def __init__(self, model: Depthformer, decoder: SpectroStreamDecoder, *, seed: int = 0,
                  latency_ms: float | None = None, event_sink: EventWriter | None = None,
                  bank_dir: str | Path | None = None, encoder: Any = None, strict: bool = False,
-                 style: StyleEncoder | None = None):
+                 style: StyleEncoder | None = None, files: DataDir | None = None):
         self.model, self.decoder, self.encoder = model, decoder, encoder
         self.cfg = model.cfg
         self.style = style if style is not None else StyleEncoder(None)
         self.source = "an in-memory model"  # what was loaded, for start-up messages
-        self.controls = Controls(self.style)
+        # where file names point: the daemon's confined data folder, or (offline, tests) the
+        # operator's own paths; banks in ``bank_dir`` when given
+        if files is None:
+            files = DataDir(overrides={"banks": bank_dir} if bank_dir is not None else None, trusted=True)
+        self.files = files
+        self.bank_dir = Path(bank_dir) if bank_dir is not None else (
+            files.folder("banks", create=False) if not files.trusted else None)
+        self.controls = Controls(self.style, files)
         self.controls.seed = int(seed)
         if latency_ms is not None:
             self.controls.latency_ms = float(latency_ms)
@@ -79,7 +117,6 @@ class Engine:
         self.effects = EffectsChain(self.output.sample_rate, self.output.frame)
         self.listeners: list[Callable[[Event], None]] = []  # told of every applied change
         self._frame_buf = np.zeros((self.output.frame, CHANNELS), np.float32)
-        self.bank_dir = Path(bank_dir) if bank_dir is not None else None
         self.event_sink = event_sink
         self.strict = strict  # raise errors from applied events (offline) instead of logging them
         # the frame: FrameStep's static buffers are the stream state (these are aliases)
@@ -96,7 +133,10 @@ class Engine:
         self.errors: deque[str] = deque(maxlen=64)
         self.last_tokens: torch.Tensor | None = None
         self.frame_ms: deque[float] = deque(maxlen=50)
-        self._pending: list[tuple[int, int, str, tuple]] = []
+        self._pending: list[tuple[int, int, str, tuple, Reply | None]] = []
+        self._parked: deque[_Parked] = deque()
+        self._disk: ThreadPoolExecutor | None = None  # the file thread, started on first use
+        self._banks_posted: set[int] = set()  # banks a save was posted for (a load may follow it)
         self._seq = itertools.count()
         self._lock = threading.Lock()
         self._thread: threading.Thread | None = None
@@ -104,31 +144,54 @@ class Engine:
         self._sync_output()
 
     # ---- posting controls (any thread) ---------------------------------------------------
-    def post(self, address: str, *args: Any, frame: int | None = None) -> None:
+    def post(self, address: str, *args: Any, frame: int | None = None, reply: Reply | None = None) -> None:
         """Schedule a control for frame ``frame`` (None: the next frame boundary).
 
         Raises UserError at once if the message is invalid; a frame already generated
-        means "as soon as possible"."""
-        result = self.post_many([(address, args)], frame)[0]
+        means "as soon as possible". An error found only when it is applied goes to
+        ``reply`` (and to the listeners as ``/mrtd/error``)."""
+        result = self.post_many([(address, args)], frame, reply=reply)[0]
         if isinstance(result, UserError):
             raise result
 
-    def post_many(self, messages: list[tuple[str, tuple | list]], frame: int | None = None) -> list:
+    def post_many(self, messages: list[tuple[str, tuple | list]], frame: int | None = None,
+                  reply: Reply | None = None) -> list:
         """Schedule several controls for one frame (an OSC bundle): each is checked, and
         the valid ones are queued under one lock, so they land on the same frame.
         Returns, per message, its converted values or the UserError that refused it."""
         results: list = []
         for address, args in messages:
             try:
-                results.append(self.controls.check(address, args))
+                results.append(self._check(address, args))
             except UserError as e:
                 results.append(e)
         key = -1 if frame is None else int(frame)
         with self._lock:
             for (address, _), values in zip(messages, results):
                 if not isinstance(values, UserError):
-                    heapq.heappush(self._pending, (key, next(self._seq), address, values))
+                    heapq.heappush(self._pending, (key, next(self._seq), address, values, reply))
         return results
+
+    def _check(self, address: str, args: tuple | list) -> tuple:
+        """The controls' checks, plus what the engine can tell at once: an encoder for
+        prefill, a bank that exists, a prefill file that can be read."""
+        values = self.controls.check(address, args)
+        if address == "/mrtd/prefill/audio":
+            if self.encoder is None:
+                raise UserError(f"{address}: audio prefill needs the SpectroStream encoder (encoder.safetensors), "
+                                "none is loaded")
+            try:
+                values = (str(self.files.check_read("prompts", values[0])),)
+            except PathRefused as e:
+                raise UserError(f"{address}: {e}") from None
+        elif address == "/mrtd/bank/save":
+            self._bank(values[0])
+            self._banks_posted.add(values[0])
+        elif address == "/mrtd/bank/load":
+            path = self._bank(values[0])
+            if values[0] not in self._banks_posted and not path.exists():
+                raise UserError(f"{address}: bank {values[0]} is empty (no {path.name} in the banks folder)")
+        return values
 
     def post_events(self, events: list[Event]) -> None:
         for e in events:
@@ -136,31 +199,136 @@ class Engine:
 
     # ---- the frame pipeline (generation thread) ------------------------------------------
     def apply_due(self) -> bool:
-        """Apply every control due at the coming frame boundary; True if one changes the
-        generated audio (for responsive mode)."""
-        changed = False
+        """Apply every control due at the coming frame boundary (and any action whose file
+        work has finished); True if one changes the generated audio (for responsive mode)."""
+        changed = self._finish_parked()
         while True:
             with self._lock:
                 if not self._pending or self._pending[0][0] > self.frame:
                     break
-                _, _, address, values = heapq.heappop(self._pending)
+                _, _, address, values, reply = heapq.heappop(self._pending)
             try:
+                parked = self._park(address, values, reply)
+                if parked:
+                    changed |= self._finish_parked()
+                    continue
                 changed |= self._apply(address, values)
             except UserError as e:
-                self.errors.append(f"frame {self.frame}: {e}")
-                log.error("frame %d: %s", self.frame, e)
-                if self.strict:
-                    raise
-                reason = str(e)
-                reason = reason[len(address) + 2:] if reason.startswith(address + ": ") else reason
-                self._tell(Event(self.frame, "/mrtd/error", (address, reason)))  # to the OSC subscribers
+                self._refused(address, e, reply)
                 continue
-            ev = Event(self.frame, address, values)
-            self.applied.append(ev)
-            if self.event_sink is not None:
-                self.event_sink.write([ev])
-            self._tell(ev)
+            self._applied(Event(self.frame, address, values))
         return changed
+
+    def _applied(self, ev: Event) -> None:
+        self.applied.append(ev)
+        if self.event_sink is not None:
+            self.event_sink.write([ev])
+        self._tell(ev)
+
+    def _refused(self, address: str, e: UserError, reply: Reply | None) -> None:
+        """An error found as a message is applied: to its sender and to the listeners."""
+        self.errors.append(f"frame {self.frame}: {e}")
+        log.error("frame %d: %s", self.frame, e)
+        if self.strict:
+            raise e
+        reason = str(e)
+        reason = reason[len(address) + 2:] if reason.startswith(address + ": ") else reason
+        if reply is not None:
+            try:
+                reply(address, reason)
+            except Exception:  # a reply path must never stop the stream
+                log.exception("replying to the sender of %s failed", address)
+        self._tell(Event(self.frame, "/mrtd/error", (address, reason)))  # to the OSC subscribers
+
+    # ---- actions with file work: off the frame thread -------------------------------------
+    def _park(self, address: str, values: tuple, reply: Reply | None) -> bool:
+        """Start the file work of an action that needs it (prefill from a file or the
+        inputs, bank load, bank save); True if the action is now parked. Offline
+        (no generation thread: render, tests) the work runs here and the action completes
+        on this frame."""
+        if address == "/mrtd/prefill/audio":
+            src = values[0]
+            work = (lambda: self._capture_codes(src)) if isinstance(src, Capture) else (lambda: self._file_codes(src))
+            finish: Callable[[Any], None] = self.prefill
+            if isinstance(src, Capture):
+                values = (str(src.path),)  # what the event log replays
+        elif address == "/mrtd/bank/load":
+            n = values[0]
+            work = lambda: self._read_bank(n)  # noqa: E731
+            finish = lambda data: self._install_bank(n, *data)  # noqa: E731
+        elif address == "/mrtd/bank/save" and not self._inline:
+            path, tensors, meta = self._bank_snapshot(values[0])
+            job = self._disk_pool().submit(save_bank, path, tensors, meta)
+            job.add_done_callback(lambda f: self._save_done(f, address, values[0], reply))
+            return False  # the state was taken on this frame; writing it follows
+        else:
+            return False
+        if self._inline:
+            job: Future = Future()
+            try:
+                job.set_result(work())
+            except UserError as e:
+                job.set_exception(e)
+        else:
+            job = self._disk_pool().submit(work)
+        self._parked.append(_Parked(job, address, values, reply, finish))
+        return True
+
+    @property
+    def _inline(self) -> bool:
+        """No live generation thread: file work runs in place (offline rendering, tests)."""
+        return self._thread is None
+
+    def _finish_parked(self) -> bool:
+        """Complete parked actions whose work is done, in the order they were applied."""
+        changed = False
+        while self._parked and self._parked[0].job.done():
+            p = self._parked.popleft()
+            try:
+                try:
+                    data = p.job.result()
+                except UserError:
+                    raise
+                except Exception as e:  # a file that breaks the decoder: the sender hears why
+                    log.exception("%s failed", p.address)
+                    raise UserError(f"{p.address}: {type(e).__name__}: {e}") from None
+                p.finish(data)
+            except UserError as e:
+                self._refused(p.address, e, p.reply)
+                continue
+            self._applied(Event(self.frame, p.address, p.values))
+            changed = True
+        return changed
+
+    def _disk_pool(self) -> ThreadPoolExecutor:
+        if self._disk is None:
+            self._disk = ThreadPoolExecutor(1, thread_name_prefix="mrtd-files")
+        return self._disk
+
+    def _save_done(self, job: Future, address: str, n: int, reply: Reply | None) -> None:
+        """File thread: a bank write failed? Tell its sender and the listeners."""
+        e = job.exception()
+        if e is None:
+            return
+        err = e if isinstance(e, UserError) else UserError(f"cannot write bank {n}: {type(e).__name__}: {e}")
+        log.error("%s", err)
+        reason = str(err)
+        if reply is not None:
+            try:
+                reply(address, reason)
+            except Exception:
+                log.exception("replying to the sender of %s failed", address)
+        self._tell(Event(self.frame, "/mrtd/error", (address, reason)))
+
+    def wait_files(self, timeout: float = 30.0) -> bool:
+        """Block until the file thread is idle (tests, shutdown); False on timeout."""
+        if self._disk is None:
+            return True
+        try:
+            self._disk.submit(lambda: None).result(timeout)
+            return True
+        except Exception:
+            return False
 
     def _tell(self, ev: Event) -> None:
         for listener in self.listeners:
@@ -260,12 +428,8 @@ class Engine:
             self.reset()
         elif address == "/mrtd/prefill/silence":
             self.prefill_silence(v[0] if v else 22.0)
-        elif address == "/mrtd/prefill/audio":
-            self.prefill_audio(v[0])
-        elif address == "/mrtd/bank/save":
+        elif address == "/mrtd/bank/save":  # offline; live saves are written on the file thread
             self.save_bank(v[0])
-        elif address == "/mrtd/bank/load":
-            self.load_bank(v[0])
 
     def reset(self, rotate: bool = True) -> None:
         """Back to the reset target; the sampler is re-seeded (``seed + rotation * resets``)
@@ -327,45 +491,115 @@ class Engine:
         self.prefill(self.silence_codes()[None].repeat(n, 1))
 
     def prefill_audio(self, path: str) -> None:
+        """Prefill from an audio file, here and now (offline and tests; live, the engine
+        reads and encodes on its file thread)."""
         if self.encoder is None:
             raise UserError("audio prefill needs the SpectroStream encoder (encoder.safetensors), none is loaded")
+        self.prefill(self._file_codes(path))
+
+    def _file_codes(self, path: str) -> torch.Tensor:
+        """File thread: the first 28 s of a 48 kHz file, read in bounded pieces (never
+        more than it keeps), encoded to prefill codes."""
+        # an absolute path here was resolved inside prompts/ by _check (or is the operator's,
+        # offline); it is opened again as what it must be: a regular file of bounded size
+        files = _OPERATOR if os.path.isabs(path) else self.files
         try:
-            wave, sr = sf.read(path, dtype="float32", always_2d=True)
-        except (RuntimeError, OSError) as e:
-            raise UserError(f"cannot read audio {path}: {e}") from None
-        if sr != 48000:
-            raise UserError(f"{path}: {sr} Hz; audio prefill needs 48000 Hz (resample it first)")
-        wave = wave[: int(PREFILL_MAX_S * sr)]
+            fd, _ = files.open_read("prompts", path, MAX_AUDIO_BYTES)
+        except PathRefused as e:
+            raise UserError(f"/mrtd/prefill/audio: {e}") from None
+        try:
+            with sf.SoundFile(fd, closefd=False) as f:
+                if f.samplerate != 48000:
+                    raise UserError(f"/mrtd/prefill/audio: {path}: {f.samplerate} Hz; audio prefill needs "
+                                    "48000 Hz (resample it first)")
+                wave = f.read(int(PREFILL_MAX_S * f.samplerate), dtype="float32", always_2d=True)
+        except (RuntimeError, OSError, sf.LibsndfileError) as e:
+            raise UserError(f"/mrtd/prefill/audio: cannot read audio {path}: {e}") from None
+        finally:
+            os.close(fd)
+        return self._encode(wave, path)
+
+    def _capture_codes(self, cap: Capture) -> torch.Tensor:
+        """File thread: save captured input audio (for replay), then encode it."""
+        try:
+            with sf.SoundFile(cap.fd, "w", 48000, 2, subtype="FLOAT", format="WAV", closefd=True) as f:
+                f.write(cap.wave)
+        except (RuntimeError, OSError, sf.LibsndfileError) as e:
+            raise UserError(f"/mrtd/prefill/input: cannot save the capture {cap.path.name}: {e}") from None
+        self.files.prune("captures", "input-*.wav", KEEP_CAPTURES)
+        return self._encode(cap.wave, cap.path.name)
+
+    def _encode(self, wave: np.ndarray, label: str) -> torch.Tensor:
         wave = np.repeat(wave, 2, axis=1) if wave.shape[1] == 1 else wave[:, :2]
         wave = wave[: wave.shape[0] // 1920 * 1920]
         if wave.shape[0] < 1920:
-            raise UserError(f"{path}: shorter than one 40 ms frame")
-        codes = self.encoder(torch.from_numpy(np.ascontiguousarray(wave))[None].to(self._encoder_device()))[0, :, :12]
+            raise UserError(f"/mrtd/prefill/audio: {label}: shorter than one 40 ms frame")
+        with torch.inference_mode():
+            x = torch.from_numpy(np.ascontiguousarray(wave))[None].to(self._encoder_device())
+            codes = self.encoder(x)[0, :, :12]
         if codes.shape[0] > 4 * PREFILL_TRIM:
             codes = codes[PREFILL_TRIM:-PREFILL_TRIM]
-        self.prefill(codes)
+        return codes
+
+    def post_capture(self, wave: np.ndarray, reply: Reply | None = None) -> Path:
+        """Prefill from audio taken from the inputs (``/mrtd/prefill/input``): the capture is
+        saved in captures/ and encoded on the file thread, then lands on a frame, logged as
+        ``/mrtd/prefill/audio PATH`` so the take replays. Returns the capture's path."""
+        if self.encoder is None:
+            raise UserError("/mrtd/prefill/input: needs the SpectroStream encoder (encoder.safetensors), "
+                            "none is loaded")
+        stem = datetime.now().strftime("input-%Y%m%d-%H%M%S-%f")
+        try:
+            fd, path = self.files.create("captures", self.files.free_name("captures", stem, ".wav"))
+        except PathRefused as e:
+            raise UserError(f"/mrtd/prefill/input: {e}") from None
+        with self._lock:
+            heapq.heappush(self._pending, (-1, next(self._seq), "/mrtd/prefill/audio", (Capture(wave, path, fd),), reply))
+        return path
 
     # ---- banks ---------------------------------------------------------------------------
     def _bank(self, n: int) -> Path:
         if self.bank_dir is None:
             raise UserError("no bank directory configured")
-        return bank_path(self.bank_dir, n)
+        return Path(self.bank_dir) / bank_name(n)
 
-    def save_bank(self, n: int) -> Path:
-        """The live model state and generation controls -> bank ``n`` (atomic write)."""
+    def _bank_snapshot(self, n: int) -> tuple[Path, dict[str, torch.Tensor], dict[str, str]]:
+        """The live model state and generation controls, copied (frame thread; cheap)."""
         from dataclasses import fields
 
         t = {f"model.{f.name}": getattr(self.state, f.name) for f in fields(self.state)}
         t.update({f"codec.{i}": x for i, x in enumerate(self._snapshot()[1])})
-        path = self._bank(n)
-        save_bank(path, t, {"controls": self.controls.to_json(), "model": self.cfg.name})
+        t = {k: v.detach().to("cpu", copy=True).contiguous() for k, v in t.items()}
+        return self._bank(n), t, {"controls": self.controls.to_json(), "model": self.cfg.name}
+
+    def save_bank(self, n: int) -> Path:
+        """The live model state and generation controls -> bank ``n`` (atomic write), now."""
+        path, tensors, meta = self._bank_snapshot(n)
+        save_bank(path, tensors, meta)
         return path
 
+    def _read_bank(self, n: int) -> tuple[dict[str, torch.Tensor], dict[str, str]]:
+        """File thread (or offline): bank ``n``'s tensors and metadata."""
+        self._bank(n)
+        name = bank_name(n)
+        try:
+            fd, _ = self.files.open_read("banks", name, MAX_BANK_BYTES)
+        except PathRefused as e:
+            raise UserError(f"/mrtd/bank/load: bank {n}: {e}") from None
+        try:
+            with os.fdopen(fd, "rb") as f:
+                data = f.read()
+        except OSError as e:
+            raise UserError(f"/mrtd/bank/load: cannot read bank {n}: {e.strerror}") from None
+        return parse_bank(data, f"bank {n}")
+
     def load_bank(self, n: int) -> None:
-        """Bank ``n`` becomes the reset target (with its controls), then reset to it."""
+        """Bank ``n`` becomes the reset target (with its controls), then reset to it, now."""
+        self._install_bank(n, *self._read_bank(n))
+
+    def _install_bank(self, n: int, tensors: dict[str, torch.Tensor], meta: dict[str, str]) -> None:
         from dataclasses import fields
 
-        tensors, meta = load_bank(self._bank(n))
         state = self.state.clone()
         try:
             for f in fields(state):
@@ -395,6 +629,9 @@ class Engine:
         if self._thread is not None:
             self._thread.join()
             self._thread = None
+        if self._disk is not None:
+            self._disk.shutdown(wait=True, cancel_futures=True)  # a bank being written is finished
+            self._disk = None
 
     def _run(self) -> None:
         torch.set_grad_enabled(False)

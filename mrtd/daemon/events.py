@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import os
 import threading
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
@@ -27,8 +27,12 @@ class Event:
     args: tuple[Any, ...] = ()
 
     def to_json(self) -> str:
-        args = [a.hex() if isinstance(a, bytes) else a for a in self.args]
-        return json.dumps({"frame": self.frame, "address": self.address, "args": args}, separators=(",", ":"))
+        """One line of JSON. Strings are escaped beyond JSON's needs: non-ASCII, ``$`` and
+        backquotes as ``\\uXXXX``, so the line is inert even where a shell reads it."""
+        args = [a.hex() if isinstance(a, bytes) else str(a) if isinstance(a, os.PathLike) else a for a in self.args]
+        text = json.dumps({"frame": self.frame, "address": self.address, "args": args}, separators=(",", ":"),
+                          ensure_ascii=True)
+        return text.replace("$", "\\u0024").replace("`", "\\u0060")
 
 
 def _blob_args(address: str, args: list[Any]) -> list[Any]:
@@ -87,21 +91,40 @@ class EventWriter:
     """Appends events as JSON lines; flushed per write so a crash loses at most one line.
     Thread-safe: the engine writes while the daemon may close it (``/mrtd/record/events/stop``)."""
 
-    def __init__(self, path: str | os.PathLike):
+    def __init__(self, path: str | os.PathLike, fd: int | None = None):
+        """Write to ``path``, or to the descriptor ``fd`` already opened for it (the
+        daemon creates files in its recordings folder itself, see :mod:`mrtd.datadir`)."""
         self.path = Path(path)
         try:
-            self._f: IO[str] | None = open(self.path, "w", encoding="utf-8")
+            if fd is not None:
+                self._f: IO[str] | None = os.fdopen(fd, "w", encoding="utf-8")
+            else:
+                self._f = open(self.path, "w", encoding="utf-8")
         except OSError as e:
-            raise UserError(f"cannot write event log {self.path}: {e.strerror}") from None
+            raise UserError(f"cannot write event log {self.path.name}: {e.strerror}") from None
         self._lock = threading.Lock()
+        self.on_error: Callable[[str], None] | None = None  # told once when a write fails
 
     def write(self, events: Iterable[Event]) -> None:
+        """Append; an OS error (disk full, a removed drive) stops the log and is passed to
+        :attr:`on_error` once, never raised into the generation thread."""
+        reason = ""
         with self._lock:
             if self._f is None:
                 return
-            for e in events:
-                self._f.write(e.to_json() + "\n")
-            self._f.flush()
+            try:
+                for e in events:
+                    self._f.write(e.to_json() + "\n")
+                self._f.flush()
+            except OSError as err:
+                f, self._f = self._f, None
+                try:
+                    f.close()
+                except OSError:
+                    pass
+                reason = f"event log {self.path.name} stopped: {err.strerror or err}"
+        if reason and self.on_error is not None:
+            self.on_error(reason)
 
     def close(self) -> None:
         with self._lock:

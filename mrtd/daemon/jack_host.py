@@ -25,6 +25,7 @@ from __future__ import annotations
 import ctypes
 import ctypes.util
 import logging
+import os
 import threading
 import time
 from collections.abc import Callable
@@ -80,10 +81,14 @@ class JackHost:
         """Connect to the JACK server, register the ports, activate; UserError if none."""
         import jack
 
+        # libjack prints its own lines ("Cannot connect to server socket", ...) on every try;
+        # mrtd says what matters in one line, so libjack's go to the debug log
+        jack.set_error_function(lambda msg: log.debug("libjack: %s", msg))
+        jack.set_info_function(lambda msg: log.debug("libjack: %s", msg))
         try:
             client = jack.Client(self.name, no_start_server=True, servername=self.servername)
         except jack.JackOpenError as e:
-            server = self.servername or "default"
+            server = self.servername or os.environ.get("JACK_DEFAULT_SERVER") or "default"
             raise UserError(f"no JACK server '{server}' is running ({e}); start one (jackd, PipeWire's "
                             "pipewire-jack) or run 'mrtd serve --jack-start dummy'") from None
         if client.samplerate != SAMPLE_RATE:

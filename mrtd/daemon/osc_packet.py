@@ -434,6 +434,12 @@ class StreamDeframer:
                 return self._fail("unrecognised TCP framing (expected an int32 size prefix or SLIP)")
         return self._pop_size() if self.mode == "size" else self._pop_slip()
 
+    @property
+    def in_frame(self) -> bool:
+        """A frame has started and is not complete (bytes wait for the rest, or an
+        oversized SLIP frame is being skipped): what a partial-frame timeout watches."""
+        return bool(self._buf) or self._skipping
+
     def frame(self, packet: bytes) -> bytes:
         """``packet`` framed the way this connection frames its own."""
         return frame_slip(packet) if self.mode == "slip" else frame_size_prefixed(packet)

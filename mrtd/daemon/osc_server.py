@@ -5,7 +5,10 @@ packet is decoded by the strict, bounded :mod:`mrtd.daemon.osc_packet` (python-o
 parser can hang on hostile input, so it is never used here), and each message goes to
 :meth:`Hub.handle` for the next frame boundary — or for a frame, when a bundle's time
 tag says when. A refused message changes nothing and is answered with
-``/mrtd/error <address> <reason>``.
+``/mrtd/error <address> <reason>``. The server answers ping, status, get and
+(un)subscribe itself, at their plain addresses only; everything else, OSC address
+patterns (``/mrtd/fx/*/on``, expanded by the hub) and ``/mrtd/auth`` included, goes to
+the hub with who sent it.
 
 TCP: each connection may use either framing, detected from its first byte: OSC 1.0
 int32 size prefixes (liblo's ``osc.tcp://``, TouchOSC "OSC 1.0") or SLIP (OSC 1.1,
@@ -14,6 +17,16 @@ framing. A bad frame gets an error reply and the connection lives on while the f
 is in sync; an impossible size prefix or unknown framing closes it. Frames are bounded
 (64 KiB), clients are served a bounded number of frames per turn, and a client that
 does not read its replies is dropped, so no client can stall another.
+
+Connections are bounded, so idle or trickling clients cannot lock others out: a frame
+that has started must be complete within ``partial_frame_timeout_s`` (10 s: stops SLIP
+trickled a byte a second and size-prefix slowloris); a connection without a complete
+frame for ``idle_timeout_s`` (600 s) is closed, unless it is a subscriber still reading
+its feedback (its output keeps draining); and when ``max_connections`` (64) are open,
+a new connection evicts the least recently active one instead of being refused. A
+connection closed so is told why first (``/mrtd/error "" "connection closed: ..."``)
+when its output is not backed up. One periodic sweep on the loop checks the timeouts
+(no timer per connection).
 
 Where replies go (``/mrtd/pong``, ``/mrtd/status``, ``/mrtd/get`` answers,
 ``/mrtd/subscribed``, ``/mrtd/error``):
@@ -32,7 +45,22 @@ on subscribing a snapshot of the current state so faders start in the right plac
 UDP feedback leaves from a socket connected to the subscriber (its source port is not
 the server's), so a subscriber that vanishes shows up as ECONNREFUSED and is dropped.
 Host names are looked up off the loop; IP addresses are (un)subscribed at once, so the
-reply order follows the request order.
+reply order follows the request order. A subscription may only point at the sender's
+own host (or, from loopback, at loopback), so the port cannot be used to stream at a
+third party, unless the server is built with ``allow_remote_subscribe`` (the CLI's
+``--allow-remote-subscribe``); the refusal comes before any packet is sent. Nothing
+expires with time (a Max patch or TouchOSC layout subscribes once and must keep
+working for hours): when the table (``max_subscribers``, 32) is full, a new
+subscription evicts the least recently heard-from subscriber — heard from: its last
+(re)subscription, or any packet from its own endpoint, its TCP connection or the host
+that subscribed it — which gets a last ``/mrtd/error /mrtd/subscribe "subscription
+ended: ..."`` and nothing more.
+
+Every sender gets its answer: each message reaches the hub with a
+:class:`~mrtd.daemon.hub.Sender` whose ``reply`` sends ``/mrtd/error`` back to that
+sender (UDP source or TCP connection) when the error is only found as the message is
+applied on its frame (on the generation thread: handed to the loop, never blocking).
+A sender that is itself a subscriber gets it once, through the hub's feedback.
 
 Bundles: an immediate (1) or past time tag applies now; a future one applies at the
 engine frame that plays at that time (:meth:`Hub.frame_for_time`), or, when the audio
@@ -58,15 +86,21 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from mrtd.daemon.hub import Sender
 from mrtd.daemon.osc_packet import (
     IMMEDIATE, MAX_PACKET, Message, PacketError, StreamDeframer, decode_packet, encode_message, ntp_to_unix,
 )
+from mrtd.daemon.ratelimit import RateLog, TokenBucket
 from mrtd.errors import UserError
 from mrtd.osc_schema import NAMESPACE, SchemaError
 
 log = logging.getLogger("mrtd.osc")
 
-MAX_CONNECTIONS = 64  # TCP clients at once
+MAX_CONNECTIONS = 64  # TCP clients at once; one more evicts the least recently active
+IDLE_TIMEOUT_S = 3600.0  # a TCP client without a complete frame this long is closed (not a reading subscriber)
+PARTIAL_FRAME_TIMEOUT_S = 10.0  # a started TCP frame must be complete within this
+SWEEP_S = 1.0  # how often the connection timeouts are checked (at most)
+TCP_BACKLOG = 512  # pending connects the kernel holds while the loop accepts (a burst must not cost a SYN retry)
 MAX_SCHEDULED = 1024  # future bundles waiting for their time
 MAX_PENDING_FEEDBACK = 4096  # state changes waiting to go out (coalesced per address)
 TCP_BACKLOG_LIMIT = 1 << 20  # bytes queued to a TCP client before it counts as not reading
@@ -78,15 +112,29 @@ NO_SNAPSHOT = {"/mrtd/meters", "/mrtd/frame"}  # sent periodically anyway
 
 
 class OscServer:
-    """mrtd's OSC endpoint: UDP and TCP on ``host``:``port`` (0: one free port for both)."""
+    """mrtd's OSC endpoint: UDP and TCP on ``host``:``port`` (0: one free port for both).
+
+    ``allow_remote_subscribe``: subscriptions may point at any host, not only the
+    sender's own (off by default: the port must not stream at third parties).
+    ``max_connections``, ``idle_timeout_s`` and ``partial_frame_timeout_s`` bound the
+    TCP clients (see the module's docstring); tests make them short."""
 
     def __init__(self, hub: Any, host: str = "127.0.0.1", port: int = 0, *, meter_hz: float = 20.0,
-                 max_ahead_s: float = 60.0, max_subscribers: int = 32):
+                 max_ahead_s: float = 60.0, max_subscribers: int = 32, allow_remote_subscribe: bool = False,
+                 max_connections: int = MAX_CONNECTIONS, idle_timeout_s: float = IDLE_TIMEOUT_S,
+                 partial_frame_timeout_s: float = PARTIAL_FRAME_TIMEOUT_S):
         if not 10.0 <= meter_hz <= 200.0:
             raise ValueError(f"meter_hz must be within 10..200, got {meter_hz}")
+        if max_subscribers < 1 or max_connections < 1 or idle_timeout_s <= 0 or partial_frame_timeout_s <= 0:
+            raise ValueError("max_subscribers, max_connections and the timeouts must be positive")
         self.hub = hub
         self.host, self._want_port = host, int(port)
         self.meter_hz, self.max_ahead_s, self.max_subscribers = float(meter_hz), float(max_ahead_s), max_subscribers
+        self.allow_remote_subscribe = bool(allow_remote_subscribe)
+        self.max_connections = int(max_connections)
+        self.idle_timeout_s, self.partial_frame_timeout_s = float(idle_timeout_s), float(partial_frame_timeout_s)
+        self._sweep_s = min(SWEEP_S, self.idle_timeout_s / 4, self.partial_frame_timeout_s / 4)
+        self._heard = itertools.count(1)  # the order subscribers were last heard from
         self._port = 0
         self._loop: asyncio.AbstractEventLoop | None = None
         self._udp: asyncio.DatagramTransport | None = None
@@ -96,9 +144,10 @@ class OscServer:
         self._scheduled: set[asyncio.TimerHandle] = set()
         self._tasks: set[asyncio.Task] = set()
         self._meter_task: asyncio.Task | None = None
+        self._sweep_task: asyncio.Task | None = None
         self._closed = True
-        self._errors = _TokenBucket(ERROR_REPLIES_PER_S)
-        self._rlog = _RateLog(log)
+        self._errors = TokenBucket(ERROR_REPLIES_PER_S)
+        self._rlog = RateLog(log)
         self._fb_lock = threading.Lock()
         self._fb_pending: dict[Any, tuple[str, tuple]] = {}
         self._fb_scheduled = False
@@ -123,7 +172,7 @@ class OscServer:
         loop = self._loop = asyncio.get_running_loop()
         for _ in range(1 if self._want_port else 20):
             tcp = await loop.create_server(lambda: _TcpConn(self), self.host, self._want_port,
-                                           reuse_address=True, backlog=MAX_CONNECTIONS)
+                                           reuse_address=True, backlog=TCP_BACKLOG)
             port = tcp.sockets[0].getsockname()[1]
             try:
                 udp, _ = await loop.create_datagram_endpoint(lambda: _UdpProtocol(self), local_addr=(self.host, port))
@@ -141,6 +190,7 @@ class OscServer:
         self._closed = False
         self.hub.add_listener(self._on_change)
         self._meter_task = loop.create_task(self._meter_loop())
+        self._sweep_task = loop.create_task(self._sweep_loop())
         log.info("OSC on %s:%d (UDP and TCP)", self.host, port)
 
     async def stop(self) -> None:
@@ -149,7 +199,7 @@ class OscServer:
             return
         self._closed = True
         self.hub.remove_listener(self._on_change)
-        tasks = [t for t in (self._meter_task, *self._tasks) if t is not None]
+        tasks = [t for t in (self._meter_task, self._sweep_task, *self._tasks) if t is not None]
         for t in tasks:
             t.cancel()
         for t in tasks:
@@ -177,6 +227,7 @@ class OscServer:
     def _on_packet(self, data: bytes, peer: _Peer) -> None:
         if self._closed:
             return
+        self._heard_from(peer)
         try:
             messages = decode_packet(data)
         except PacketError as e:
@@ -227,9 +278,13 @@ class OscServer:
             return None
 
     def _precheck(self, m: Message, peer: _Peer) -> bool:
+        """Refuse now what could not be applied when its time comes (the hub knows
+        address patterns and authorisation)."""
         try:
-            args = self.hub.button_args(m.address, m.args)
-            NAMESPACE.check(m.address, list(args if args is not None else ()))
+            if m.address in self._local:
+                NAMESPACE.check(m.address, list(m.args))
+            else:
+                self.hub.check(m.address, m.args, sender=peer.sender)
             return True
         except SchemaError as e:
             self._refuse(peer, m.address, str(e))
@@ -252,7 +307,7 @@ class OscServer:
             else:
                 batch.append(m)
         try:
-            results = self.hub.handle_many([(m.address, m.args) for m in batch], frame)
+            results = self.hub.handle_many([(m.address, m.args) for m in batch], frame, sender=peer.sender)
         except Exception as e:  # a bug must cost one bundle, never the server
             self._rlog.exception("internal", "OSC bundle failed")
             results = [e] * len(batch)
@@ -268,7 +323,7 @@ class OscServer:
         try:
             local = self._local.get(a)
             if local is None:
-                self.hub.handle(a, m.args, frame)
+                self.hub.handle(a, m.args, frame, sender=peer.sender)
             else:
                 local(NAMESPACE.check(a, list(m.args)), peer)
         except SchemaError as e:
@@ -294,8 +349,28 @@ class OscServer:
         self._rlog.warning("refused", "OSC from %s refused: %s: %s", peer.host, address or "?", reason)
         if not self._errors.take():
             return
-        reason = reason.encode()[:1024].decode(errors="ignore")
-        self._reply(peer, encode_message("/mrtd/error", (address, reason), "ss"))
+        self._reply(peer, _error(address, reason))
+
+    def _reply_fn(self, peer: _Peer) -> Callable[[str, str], None]:
+        """``Sender.reply`` for ``peer``: any thread, never blocks (the send happens on the loop)."""
+        def reply(address: str, reason: str) -> None:
+            loop = self._loop
+            if loop is None or self._closed:
+                return
+            try:
+                loop.call_soon_threadsafe(self._late_refuse, peer, address, reason)
+            except RuntimeError:  # the loop is closed: the daemon is going down
+                pass
+        return reply
+
+    def _late_refuse(self, peer: _Peer, address: str, reason: str) -> None:
+        """Loop: an error found when ``peer``'s message was applied on its frame. Only
+        to the sender itself: subscribers (the sender among them, if it is one, and the
+        subscribers of its host) get the same error from the hub's feedback."""
+        if self._closed or address == "/mrtd/error" or peer.key in self._subs:
+            return
+        if self._errors.take():
+            peer.send(_error(address, reason))
 
     # ---- messages the server answers itself -------------------------------------------------
     def _ping(self, values: tuple, peer: _Peer) -> None:
@@ -336,6 +411,7 @@ class OscServer:
             self._spawn(self._resolve_then("/mrtd/subscribe", host, port, peer, self._subscribe_udp))
 
     def _subscribe_udp(self, ip: str, port: int, peer: _Peer) -> None:
+        self._check_target(ip, peer)
         if port == self._port and self._is_own_host(ip):
             raise SchemaError("that is this daemon's own port")
         key = ("udp", ip, port)
@@ -344,8 +420,6 @@ class OscServer:
             sub.errors = 0
             self._confirm(sub, peer)
             return
-        if len(self._subs) >= self.max_subscribers:
-            raise SchemaError(f"too many subscribers (at most {self.max_subscribers})")
         sock = socket.socket(socket.AF_INET6 if ":" in ip else socket.AF_INET, socket.SOCK_DGRAM)
         try:
             sock.setblocking(False)
@@ -379,16 +453,48 @@ class OscServer:
         if sub.errors >= SUBSCRIBER_ERRORS_TO_DROP:
             self._drop(sub.key, f"{exc.strerror or exc}")
 
+    def _check_target(self, ip: str, peer: _Peer) -> None:
+        """A subscription may point only at the sender's own host (loopback: at
+        loopback), unless remote subscriptions are allowed: else the daemon would
+        stream at whatever address a (spoofed) packet names."""
+        if self.allow_remote_subscribe:
+            return
+        target, sender = _norm_ip(ip), _norm_ip(peer.host)
+        if target is not None and sender is not None and (
+                target == sender or sender.is_loopback and (target.is_loopback or target.is_unspecified)):
+            return
+        raise SchemaError(f"a subscription may only point at the sender's own host ({peer.host}), not {ip}; "
+                          "run the daemon with --allow-remote-subscribe to allow other hosts")
+
     def _add_subscriber(self, sub: _Subscriber, peer: _Peer) -> None:
         if sub.key not in self._subs:
-            if len(self._subs) >= self.max_subscribers:
-                raise SchemaError(f"too many subscribers (at most {self.max_subscribers})")
+            full = len(self._subs) >= self.max_subscribers
+            while len(self._subs) >= self.max_subscribers:
+                self._evict_subscriber()  # logged, rate limited: a flood of subscriptions costs no log
             self._subs[sub.key] = sub
-            log.info("OSC subscriber %s (from %s)", sub.label, peer.host)
+            if not full:
+                log.info("OSC subscriber %s (from %s)", sub.label, peer.host)
         self._confirm(self._subs[sub.key], peer)
+
+    def _evict_subscriber(self) -> None:
+        """The table is full: the least recently heard-from subscriber makes room."""
+        victim = min(self._subs.values(), key=lambda s: (s.heard, s.subscribed))
+        victim.send(_error("/mrtd/subscribe", f"subscription ended: more than {self.max_subscribers} "
+                           "subscribers, and this one was heard from least recently; subscribe again"))
+        self._drop(victim.key, f"evicted: the table is full ({self.max_subscribers}), least recently heard from")
+
+    def _heard_from(self, peer: _Peer) -> None:
+        """A packet from ``peer``: the subscribers it is, or that its host made, are alive."""
+        if not self._subs:
+            return
+        n = next(self._heard)
+        for sub in self._subs.values():
+            if sub.owner == peer.host or sub.key == peer.key:
+                sub.heard = n
 
     def _confirm(self, sub: _Subscriber, peer: _Peer) -> None:
         """``/mrtd/subscribed host port`` to the sender, then the state to the subscriber."""
+        sub.heard = sub.subscribed = next(self._heard)
         self._reply(peer, encode_message("/mrtd/subscribed", sub.target, "si"))
         for p in NAMESPACE:
             if p.access in ("rw", "r") and p.address not in NO_SNAPSHOT:
@@ -411,6 +517,7 @@ class OscServer:
             self._spawn(self._resolve_then("/mrtd/unsubscribe", target[0], target[1], peer, self._unsubscribe_udp))
 
     def _unsubscribe_udp(self, ip: str, port: int, peer: _Peer) -> None:
+        self._check_target(ip, peer)  # nobody may end another host's subscription either
         self._drop(("udp", ip, port))
 
     def _drop(self, key: tuple, why: str = "") -> None:
@@ -494,10 +601,12 @@ class OscServer:
 
     # ---- connection bookkeeping -------------------------------------------------------------
     def _conn_opened(self, conn: _TcpConn) -> bool:
-        if self._closed or len(self._conns) >= MAX_CONNECTIONS:
-            self._rlog.warning("conns", "OSC TCP connection from %s refused: %d connections open",
-                               conn.host, len(self._conns))
+        if self._closed:
             return False
+        while len(self._conns) >= self.max_connections:
+            victim = min(self._conns, key=self._activity)
+            self._close_conn(victim, "evicted", f"evicted: {len(self._conns)} connections open, "
+                             "it was the least recently active")
         self._conns.add(conn)
         return True
 
@@ -505,16 +614,56 @@ class OscServer:
         self._conns.discard(conn)
         self._subs.pop(conn.key, None)
 
+    def _activity(self, conn: _TcpConn) -> float:
+        """When ``conn`` was last of use: its last complete frame (or its opening); for a
+        subscriber also the last time its output was seen drained (it reads its feedback)."""
+        if conn.key in self._subs:
+            return max(conn.last_frame, conn.drained_at)
+        return conn.last_frame
+
+    def _close_conn(self, conn: _TcpConn, kind: str, why: str) -> None:
+        """Close ``conn`` now (its subscription ends), with a last error if it can take one."""
+        self._rlog.warning(kind, "OSC TCP connection from %s:%d closed: %s", conn.host, conn.port, why)
+        self._conns.discard(conn)
+        self._subs.pop(conn.key, None)
+        t = conn.transport
+        if t is not None and not t.is_closing() and t.get_write_buffer_size() == 0:
+            t.write(conn.deframer.frame(_error("", f"connection closed: {why}")))
+        conn.close()
+
+    async def _sweep_loop(self) -> None:
+        """Once every ``_sweep_s``: close connections past their partial-frame or idle timeout."""
+        while True:
+            await asyncio.sleep(self._sweep_s)
+            try:
+                self._sweep(time.monotonic())
+            except Exception:  # a bug must not end the sweeping
+                self._rlog.exception("sweep", "OSC connection sweep failed")
+
+    def _sweep(self, now: float) -> None:
+        for conn in list(self._conns):
+            t = conn.transport
+            if t is None or t.is_closing():
+                continue
+            if t.get_write_buffer_size() == 0:
+                conn.drained_at = now
+            if conn.partial_since is not None and now - conn.partial_since > self.partial_frame_timeout_s:
+                self._close_conn(conn, "timeout", f"a frame was started but not completed within "
+                                 f"{self.partial_frame_timeout_s:g} s")
+            elif now - self._activity(conn) > self.idle_timeout_s:
+                self._close_conn(conn, "timeout", f"no complete frame for {self.idle_timeout_s:g} s")
+
 
 # --------------------------------------------------------------------------- peers and subscribers
 
 
 class _Peer:
-    """Whoever sent a message: where its direct replies go."""
+    """Whoever sent a message: where its direct replies go, and who it is to the hub."""
 
     host: str = ""
     port: int = 0
     key: tuple = ()
+    sender: Sender | None = None  # what the hub is told (its reply reaches this peer alone)
 
     def send(self, packet: bytes) -> None:
         raise NotImplementedError
@@ -524,6 +673,7 @@ class _UdpPeer(_Peer):
     def __init__(self, server: OscServer, host: str, port: int):
         self.server, self.host, self.port = server, host, port
         self.key = ("udp", host, port)
+        self.sender = Sender(host, server._reply_fn(self), self.key)
 
     def send(self, packet: bytes) -> None:
         t = self.server._udp
@@ -536,6 +686,8 @@ class _Subscriber:
     owner: str = ""  # host the subscription came from: its replies come here too
     target: tuple[str, int] = ("", 0)
     errors = 0
+    heard = 0  # when last heard from (the server's counter): the least recent is evicted first
+    subscribed = 0  # when last (re)subscribed: breaks ties between those heard from at once
 
     @property
     def label(self) -> str:
@@ -599,11 +751,14 @@ class _TcpConn(asyncio.Protocol, _Peer):
         self.deframer = StreamDeframer(MAX_PACKET)
         self.key = ("tcp", id(self))
         self._paused = False
+        self.last_frame = self.drained_at = time.monotonic()  # last complete frame; output last seen drained
+        self.partial_since: float | None = None  # when the frame now in progress started
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self.transport = transport  # type: ignore[assignment]
         peer = transport.get_extra_info("peername") or ("?", 0)
         self.host, self.port = str(peer[0]), int(peer[1])
+        self.sender = Sender(self.host, self.server._reply_fn(self), self.key)
         if not self.server._conn_opened(self):
             transport.abort()
 
@@ -622,7 +777,13 @@ class _TcpConn(asyncio.Protocol, _Peer):
         for _ in range(FRAMES_PER_TURN):
             item = self.deframer.pop()
             if item is None:
+                if not self.deframer.in_frame:
+                    self.partial_since = None
+                elif self.partial_since is None:
+                    self.partial_since = time.monotonic()
                 break
+            self.last_frame = time.monotonic()
+            self.partial_since = None
             if isinstance(item, PacketError):
                 self.server._refuse(self, item.address, str(item))
             else:
@@ -661,57 +822,25 @@ class _TcpConn(asyncio.Protocol, _Peer):
             self.transport.abort()
 
 
+def _error(address: str, reason: str) -> bytes:
+    """``/mrtd/error address reason``, the reason cut to 1 KiB."""
+    return encode_message("/mrtd/error", (address, reason.encode()[:1024].decode(errors="ignore")), "ss")
+
+
+def _norm_ip(host: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    """``host`` as an address (an IPv4-mapped IPv6 one as IPv4, no scope), None if not one."""
+    try:
+        a = ipaddress.ip_address(host.split("%", 1)[0])
+    except ValueError:
+        return None
+    if isinstance(a, ipaddress.IPv6Address) and a.ipv4_mapped is not None:
+        return a.ipv4_mapped
+    return a
+
+
 def _ip_literal(host: str) -> str | None:
     """``host`` as a normalised IP address, or None if it is a name to look up."""
     try:
         return str(ipaddress.ip_address(host))
     except ValueError:
         return None
-
-
-# --------------------------------------------------------------------------- flood control
-
-
-class _TokenBucket:
-    """At most ``rate`` events a second (bursts up to one second's worth)."""
-
-    def __init__(self, rate: float):
-        self.rate = rate
-        self.tokens = rate
-        self.t = time.monotonic()
-
-    def take(self) -> bool:
-        now = time.monotonic()
-        self.tokens = min(self.rate, self.tokens + (now - self.t) * self.rate)
-        self.t = now
-        if self.tokens >= 1.0:
-            self.tokens -= 1.0
-            return True
-        return False
-
-
-class _RateLog:
-    """One log line per kind every ``interval`` seconds, with a count of those held back."""
-
-    def __init__(self, logger: logging.Logger, interval: float = 5.0):
-        self.logger, self.interval = logger, interval
-        self._last: dict[str, float] = {}
-        self._held: dict[str, int] = {}
-
-    def _due(self, kind: str) -> int | None:
-        now = time.monotonic()
-        if now - self._last.get(kind, -1e9) < self.interval:
-            self._held[kind] = self._held.get(kind, 0) + 1
-            return None
-        self._last[kind] = now
-        return self._held.pop(kind, 0)
-
-    def warning(self, kind: str, msg: str, *args: Any) -> None:
-        held = self._due(kind)
-        if held is not None:
-            self.logger.warning(msg + (f" (and {held} more like it)" if held else ""), *args)
-
-    def exception(self, kind: str, msg: str, *args: Any) -> None:
-        held = self._due(kind)
-        if held is not None:
-            self.logger.exception(msg + (f" (and {held} more like it)" if held else ""), *args)

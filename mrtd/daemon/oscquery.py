@@ -31,23 +31,50 @@ apply; a refusal comes back as a binary ``/mrtd/error <address> <reason>``. ``/m
 and ``/mrtd/frame`` change every frame, so their listeners get them at 10 Hz. A
 websocket opened by a web page from another origin is refused (403). Each client
 has a bounded send queue: a slow client loses its oldest queued messages, it never
-stalls the loop. Listens end with the connection.
+stalls the loop. Listens end with the connection. Changes are coalesced per address
+(the latest value wins; events and ``/mrtd/error`` keep each occurrence): a burst of
+changes costs one wake-up of the loop and one encoding per address, however many
+clients listen, so feedback to many listeners stays off the audio's back. Every
+sender gets its answer: an error found only when a message is applied on its frame
+(generation thread) goes back to the websocket that sent it, as ``/mrtd/error`` (once:
+a client that LISTENs to ``/mrtd/error`` gets it through that). A websocket's kernel
+send buffer is kept small, so a client that stops reading soon blocks its writer and
+then costs nothing per message; the heartbeat ends it (a ping every 30 s, closed
+without a pong 15 s later).
+
+Bounded, so a few hundred sockets cannot starve the daemon of file descriptors or
+CPU: at most ``max_connections`` (128) HTTP and WebSocket connections; when full, a
+new connection evicts the oldest idle one (waiting for a request; never a websocket)
+or, when none is idle, is answered 503 and closed. A new connection must complete its
+first request's headers within ``header_timeout`` (10 s: slowloris); a keep-alive
+connection must send its next request within ``idle_timeout`` (15 s). One periodic
+sweep checks both (no timer per connection). At most ``max_websockets`` (64)
+websockets: beyond that the upgrade is answered 503. Malformed requests (aiohttp logs
+each with a traceback) and ``accept()`` failures for want of file descriptors (asyncio
+logs each; it pauses accepting for a second by itself) become one line per kind every
+few seconds with a count, while the server runs.
 """
 
 from __future__ import annotations
 
 import asyncio
+import itertools
 import json
 import logging
 import math
 import socket
+import threading
+import time
+from collections import deque
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from aiohttp import WSMsgType, web
 from yarl import URL
 
-from mrtd.daemon.osc_packet import IMMEDIATE, PacketError, decode_packet, encode_message, ntp_to_unix
+from mrtd.daemon.hub import Sender
+from mrtd.daemon.osc_packet import IMMEDIATE, Message, PacketError, decode_packet, encode_message, ntp_to_unix
+from mrtd.daemon.ratelimit import RateLog
 from mrtd.errors import UserError
 from mrtd.osc_schema import NAMESPACE, Arg, Param, SchemaError
 
@@ -55,6 +82,7 @@ if TYPE_CHECKING:
     from mrtd.daemon.hub import Hub
 
 log = logging.getLogger("mrtd.oscquery")
+http_log = logging.getLogger("mrtd.oscquery.http")  # aiohttp's per-request log lines for our server
 
 ACCESS = {"rw": 3, "r": 1, "w": 2, "event": 2}
 ATTRIBUTES = ("FULL_PATH", "CONTENTS", "TYPE", "ACCESS", "VALUE", "RANGE", "DESCRIPTION", "UNIT", "TAGS")
@@ -67,9 +95,18 @@ EXTENSIONS = {
 POLLED = ("/mrtd/meters", "/mrtd/frame")  # change every frame: streamed at POLL_S, not per change
 POLL_S = 0.1
 SEND_QUEUE = 256  # messages queued per websocket client before the oldest are dropped
+WS_SEND_BUFFER = 32 * 1024  # kernel send buffer of a websocket (bytes): a stuck client blocks soon
 MAX_WS_MESSAGE = 256 * 1024
 CLOSE_TIMEOUT_S = 2.0  # a client that does not answer our close frame is dropped after this
 MAX_QUERY = 64
+MAX_AHEAD_S = 60.0  # a timed bundle further ahead is refused (the OSC server's limit too)
+MAX_CONNECTIONS = 128  # HTTP + WebSocket connections at once (each holds a file descriptor)
+MAX_WEBSOCKETS = 64  # websocket clients at once; each costs a send queue and a share of every fan-out
+HEADER_TIMEOUT_S = 10.0  # a new connection's first request headers must be complete by then (slowloris)
+IDLE_TIMEOUT_S = 15.0  # a keep-alive connection must send its next request by then
+MAX_PENDING_FEEDBACK = 1024  # changes waiting for the loop; beyond it new ones are dropped (never blocks)
+LOG_EVERY_S = 5.0  # one log line per kind of flood (bad requests, accept failures) this often
+SERVED_HERE = ("/mrtd/ping", "/mrtd/get", "/mrtd/subscribe", "/mrtd/unsubscribe")
 WILDCARD_HOSTS = ("", "0.0.0.0", "::")
 LOCAL_HOSTS = ("localhost", "127.0.0.1", "::1", "[::1]")
 
@@ -164,6 +201,163 @@ def error_message(address: str, reason: str) -> bytes:
     return encode_message("/mrtd/error", (address, reason[:1000]), "ss")
 
 
+# --------------------------------------------------------------------------- bounded logging
+
+
+class _FloodFilter(logging.Filter):
+    """One line per kind of flood every ``interval`` seconds, with a count of those held
+    back, so 2000 malformed requests or an fd shortage cost a few log lines, not a
+    megabyte of tracebacks. Installed on aiohttp's request log for this server and on
+    asyncio's log (``accept()`` out of file descriptors) while a server runs."""
+
+    ACCEPT = "socket.accept() out of system resource"
+
+    def __init__(self, interval: float = LOG_EVERY_S):
+        super().__init__()
+        self.interval = interval
+        self._lock = threading.Lock()
+        self._last: dict[str, float] = {}
+        self._held: dict[str, tuple[int, str]] = {}  # kind -> (count held back, the latest text)
+        self.users = 0  # servers running with it installed
+
+    @classmethod
+    def describe(cls, record: logging.LogRecord) -> tuple[str, str] | None:
+        """(kind, one-line text) of a record this filter bounds; None lets it through."""
+        exc = record.exc_info[1] if record.exc_info else None
+        if record.name == "asyncio":
+            if not str(record.msg).startswith(cls.ACCEPT):
+                return None
+            why = getattr(exc, "strerror", None) or str(exc or "out of resources")
+            return "accept", f"cannot accept a connection: {why} (accepting pauses for 1 s)"
+        if record.levelno < logging.WARNING:
+            return None
+        head = record.getMessage().splitlines()[0] if record.msg else "error"
+        if exc is None:
+            return f"http:{record.msg}"[:80], f"OSCQuery: {head}"[:300]
+        detail = " ".join(str(getattr(exc, "message", None) or exc).split())[:200] or "-"
+        return f"http:{type(exc).__name__}", f"OSCQuery: {head}: {type(exc).__name__}: {detail}"
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        found = self.describe(record)
+        if found is None:
+            return True
+        kind, text = found
+        now = time.monotonic()
+        with self._lock:
+            if now - self._last.get(kind, -1e9) < self.interval:
+                self._held[kind] = (self._held.get(kind, (0, ""))[0] + 1, text)
+                return False
+            self._last[kind] = now
+            count = self._held.pop(kind, (0, ""))[0]
+        if count:
+            text += f" (and {count} more like it)"
+        record.msg, record.args = text, ()
+        record.exc_info, record.exc_text, record.stack_info = None, None, None
+        record.levelno, record.levelname = logging.WARNING, "WARNING"
+        return True
+
+    def flush(self) -> None:
+        """Say how many were held back once their kind's interval is over (a flood that
+        stopped would otherwise never be counted)."""
+        now = time.monotonic()
+        due = []
+        with self._lock:
+            for kind, (count, text) in list(self._held.items()):
+                if now - self._last.get(kind, -1e9) >= self.interval:
+                    del self._held[kind]
+                    self._last[kind] = now
+                    due.append((count, text))
+        for count, text in due:  # on our own log, which this filter does not sit on
+            log.warning("%d more like this in the last %g s: %s", count, self.interval, text)
+
+    def install(self) -> None:
+        if self.users == 0:
+            http_log.addFilter(self)
+            logging.getLogger("asyncio").addFilter(self)
+        self.users += 1
+
+    def uninstall(self) -> None:
+        self.users = max(0, self.users - 1)
+        if self.users == 0:
+            http_log.removeFilter(self)
+            logging.getLogger("asyncio").removeFilter(self)
+
+
+_FLOODS = _FloodFilter()  # one per process: servers share the loggers it sits on
+
+
+# --------------------------------------------------------------------------- connections
+
+_WAITING, _BUSY, _WEBSOCKET = "waiting", "busy", "websocket"
+
+
+@dataclass(eq=False)
+class _Conn:
+    """What the sweep and the cap need to know of one HTTP connection."""
+
+    handler: web.RequestHandler
+    since: float  # accepted, or its last response was handed over
+    state: str = _WAITING  # waiting for a request, serving one, or a websocket
+    first: bool = True  # no request yet: the header timeout applies, else the idle timeout
+    made: bool = False  # connection_made seen (before it, closing the handler would leak the socket)
+    closing: bool = False
+
+
+class _Server(web.Server):
+    """aiohttp's low-level server, telling the OSCQuery server when connections come and go."""
+
+    def __init__(self, owner: OscQueryServer, handler: Any, **kwargs: Any):
+        super().__init__(handler, **kwargs)
+        self._owner = owner
+
+    def connection_made(self, handler: web.RequestHandler, transport: asyncio.Transport) -> None:
+        super().connection_made(handler, transport)
+        self._owner._made(handler)
+
+    def connection_lost(self, handler: web.RequestHandler, exc: BaseException | None = None) -> None:
+        super().connection_lost(handler, exc)
+        self._owner._lost(handler)
+
+
+class _Refuse(asyncio.Protocol):
+    """A connection over the cap when nothing can be evicted: 503, then closed. The
+    request is read and dropped until the client closes (at most ``LINGER_S``): closing
+    with it unread would reset the connection and lose the 503. At most ``MAX_LINGERING``
+    linger at once; beyond that a refused connection is reset at once (a connect flood
+    must not hold file descriptors)."""
+
+    BODY = b"too many connections\n"
+    RESPONSE = (b"HTTP/1.1 503 Service Unavailable\r\nContent-Type: text/plain\r\nContent-Length: "
+                + str(len(BODY)).encode() + b"\r\nConnection: close\r\n\r\n" + BODY)
+    LINGER_S = 1.0
+    MAX_LINGERING = 32
+    lingering = 0  # across servers: it is the process's descriptors that are bounded
+
+    def __init__(self) -> None:
+        self._timer: asyncio.TimerHandle | None = None
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        assert isinstance(transport, asyncio.WriteTransport)
+        if _Refuse.lingering >= self.MAX_LINGERING:
+            transport.abort()
+            return
+        _Refuse.lingering += 1
+        transport.write(self.RESPONSE)
+        transport.write_eof()
+        self._timer = asyncio.get_running_loop().call_later(self.LINGER_S, transport.close)
+
+    def data_received(self, data: bytes) -> None:
+        pass
+
+    def eof_received(self) -> bool:
+        return False  # the transport closes itself
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+            _Refuse.lingering -= 1
+
+
 # --------------------------------------------------------------------------- websocket clients
 
 
@@ -173,21 +367,32 @@ class _Client:
     def __init__(self, ws: web.WebSocketResponse):
         self.ws = ws
         self.listens: set[str] = set()
-        self.queue: asyncio.Queue[bytes | str] = asyncio.Queue(SEND_QUEUE)
+        self.queue: deque[bytes | str] = deque(maxlen=SEND_QUEUE)
         self.dropped = 0
         self.writer: asyncio.Task | None = None
+        self.sender: Sender | None = None
+        self._wake: asyncio.Future[None] | None = None
 
     def offer(self, item: bytes | str) -> None:
-        """Queue without waiting; when full, the oldest item goes (the newest state wins)."""
-        if self.queue.full():
-            self.queue.get_nowait()
+        """Queue without waiting; when full, the oldest item goes (the newest state wins).
+        O(1): a client that never reads costs a fan-out no more than one that does."""
+        if len(self.queue) == SEND_QUEUE:
             self.dropped += 1
-        self.queue.put_nowait(item)
+        self.queue.append(item)
+        wake = self._wake
+        if wake is not None and not wake.done():
+            wake.set_result(None)
 
     async def write(self) -> None:
+        loop = asyncio.get_running_loop()
         try:
             while True:
-                item = await self.queue.get()
+                if not self.queue:
+                    self._wake = loop.create_future()
+                    await self._wake
+                    self._wake = None
+                    continue
+                item = self.queue.popleft()
                 if isinstance(item, bytes):
                     await self.ws.send_bytes(item)
                 else:
@@ -205,38 +410,51 @@ class OscQueryServer:
     """HTTP + WebSocket OSCQuery server for the hub, on the daemon's asyncio loop."""
 
     def __init__(self, hub: Hub, host: str = "127.0.0.1", port: int = 0, *, osc_port: int,
-                 name: str = "mrtd", zeroconf: bool = False, osc_ip: str | None = None):
+                 name: str = "mrtd", zeroconf: bool = False, osc_ip: str | None = None,
+                 max_connections: int = MAX_CONNECTIONS, max_websockets: int = MAX_WEBSOCKETS,
+                 header_timeout: float = HEADER_TIMEOUT_S, idle_timeout: float = IDLE_TIMEOUT_S):
         self.hub = hub
         self.host, self._port, self.osc_port, self.name = host, port, osc_port, name
         self.osc_ip = osc_ip if osc_ip is not None else host
         self.zeroconf = zeroconf
+        self.max_connections, self.max_websockets = max_connections, max_websockets
+        self.header_timeout, self.idle_timeout = header_timeout, idle_timeout
         self.nodes = build_tree()
         self.clients: set[_Client] = set()
+        self._audience: dict[str, tuple[_Client, ...]] = {}  # address -> its listeners
         self._listened: frozenset[str] = frozenset()  # read by the engine thread
+        self._conns: dict[web.RequestHandler, _Conn] = {}
+        self._fb_lock = threading.Lock()
+        self._fb_pending: dict[Any, tuple[str, tuple]] = {}
+        self._fb_scheduled = False
+        self._fb_dropped = 0
+        self._fb_seq = itertools.count()
+        self._rlog = RateLog(log, LOG_EVERY_S)
         self._loop: asyncio.AbstractEventLoop | None = None
-        self._runner: web.AppRunner | None = None
+        self._server: _Server | None = None
+        self._listener: asyncio.AbstractServer | None = None
         self._sock: socket.socket | None = None
-        self._poller: asyncio.Task | None = None
+        self._tasks: list[asyncio.Task] = []
         self._zc: Any = None
 
     # ---- life cycle ------------------------------------------------------------------------
     async def start(self) -> None:
         """Bind and serve; raises UserError when the port is taken or zeroconf is missing."""
         zc = _import_zeroconf() if self.zeroconf else None
-        self._loop = asyncio.get_running_loop()
+        loop = self._loop = asyncio.get_running_loop()
         family = socket.AF_INET6 if ":" in self.host else socket.AF_INET
         try:
             self._sock = socket.create_server((self.host, self._port), family=family)
         except OSError as e:
             raise UserError(f"OSCQuery: cannot listen on {self.host}:{self._port} ({e.strerror})") from None
-        app = web.Application(client_max_size=4096)  # GET only: no bodies worth reading
-        app.router.add_route("*", "/{tail:.*}", self._handle)
-        self._runner = web.AppRunner(app, access_log=None, handle_signals=False)
-        await self._runner.setup()
-        await web.SockSite(self._runner, self._sock).start()
+        # aiohttp's own keep-alive timer agrees with the idle timeout the sweep enforces
+        self._server = _Server(self, self._handle, loop=loop, logger=http_log, access_log=None,
+                               keepalive_timeout=self.idle_timeout)
+        self._listener = await loop.create_server(self._accept, sock=self._sock, backlog=128)
+        _FLOODS.install()
         self._port = self._sock.getsockname()[1]
         self.hub.add_listener(self._on_change)
-        self._poller = asyncio.create_task(self._poll())
+        self._tasks = [asyncio.create_task(self._poll()), asyncio.create_task(self._sweep())]
         if zc is not None:
             try:
                 await self._advertise(*zc)
@@ -245,28 +463,131 @@ class OscQueryServer:
         log.info("OSCQuery on http://%s:%d/", self.host, self.port)
 
     async def stop(self) -> None:
+        """Stop within about half a second (the daemon gives servers one second)."""
         self.hub.remove_listener(self._on_change)
-        if self._poller is not None:
-            self._poller.cancel()
+        for task in self._tasks:
+            task.cancel()
+        self._tasks = []
+        if self._listener is not None:
+            self._listener.close()
         if self._zc is not None:
             await self._zc.async_unregister_all_services()
             await self._zc.async_close()
             self._zc = None
-        await asyncio.gather(*(c.ws.close() for c in list(self.clients)), return_exceptions=True)
-        if self._runner is not None:
-            await self._runner.cleanup()
-            self._runner = None
+        clients = list(self.clients)
+        if clients:  # a client that does not read cannot take our close frame: do not wait for it
+            closing = [asyncio.ensure_future(c.ws.close()) for c in clients]
+            _, late = await asyncio.wait(closing, timeout=0.3)
+            for task in late:
+                task.cancel()
+        for c in clients:
+            if c.writer is not None:
+                c.writer.cancel()
+        if self._server is not None:
+            try:
+                await asyncio.wait_for(self._server.shutdown(0.2), 0.4)
+            except asyncio.TimeoutError:
+                pass
+            for conn in list(self._conns.values()):
+                if conn.made:
+                    conn.handler.force_close()
+            self._server = None
+        if self._listener is not None:
+            self._listener = None
+            _FLOODS.uninstall()
 
     @property
     def port(self) -> int:
         """The bound port (the one asked for before start())."""
         return self._port
 
+    # ---- connections: cap, timeouts ----------------------------------------------------------
+    def _accept(self) -> asyncio.BaseProtocol:
+        """Protocol factory for each accepted socket: aiohttp's handler, within the cap."""
+        assert self._server is not None
+        if len(self._conns) >= self.max_connections and not self._make_room():
+            self._rlog.warning("full", "OSCQuery: a connection was refused: %d open, none idle",
+                               self.max_connections)
+            return _Refuse()
+        handler = self._server()
+        self._conns[handler] = _Conn(handler, time.monotonic())
+        return handler
+
+    def _make_room(self) -> bool:
+        """At the cap: close the oldest idle connection (never a websocket, never one
+        serving a request). False when there is none to close."""
+        live = [c for c in self._conns.values() if not c.closing]
+        if len(live) < self.max_connections:
+            return True
+        idle = [c for c in live if c.state == _WAITING]
+        if not idle:
+            return False
+        self._close(min(idle, key=lambda c: c.since))
+        return True
+
+    def _close(self, conn: _Conn) -> None:
+        """Close now, or, for a socket accepted in this same burst whose handler is not
+        connected yet, as soon as it is (closing it before would leak the socket)."""
+        conn.closing = True
+        if conn.made:
+            conn.handler.force_close()
+
+    def _made(self, handler: web.RequestHandler) -> None:
+        conn = self._conns.get(handler)
+        if conn is not None:
+            conn.made = True
+            if conn.closing:
+                handler.force_close()
+
+    def _lost(self, handler: web.RequestHandler) -> None:
+        self._conns.pop(handler, None)
+
+    def connections(self) -> dict[str, int]:
+        """Open HTTP connections by state (for tests and status)."""
+        out = {_WAITING: 0, _BUSY: 0, _WEBSOCKET: 0}
+        for c in self._conns.values():
+            if not c.closing:
+                out[c.state] += 1
+        return out
+
+    async def _sweep(self) -> None:
+        """One periodic check of every connection's deadline (no timer per connection)."""
+        period = max(0.02, min(1.0, self.header_timeout / 4, self.idle_timeout / 4))
+        while True:
+            await asyncio.sleep(period)
+            now = time.monotonic()
+            for conn in list(self._conns.values()):
+                if not conn.made:
+                    if now - conn.since > 5.0:  # never connected (the transport failed): forget it
+                        self._conns.pop(conn.handler, None)
+                    continue
+                if conn.closing or conn.state != _WAITING:
+                    continue
+                limit = self.header_timeout if conn.first else self.idle_timeout
+                if now - conn.since > limit:
+                    self._close(conn)
+            _FLOODS.flush()
+
     # ---- HTTP ------------------------------------------------------------------------------
-    async def _handle(self, request: web.Request) -> web.StreamResponse:
+    async def _handle(self, request: web.BaseRequest) -> web.StreamResponse:
+        conn = self._conns.get(request.protocol)
+        if conn is not None:
+            conn.state = _BUSY
+        try:
+            return await self._respond(request, conn)
+        finally:
+            if conn is not None and conn.state == _BUSY:
+                conn.state, conn.since, conn.first = _WAITING, time.monotonic(), False
+
+    async def _respond(self, request: web.BaseRequest, conn: _Conn | None) -> web.StreamResponse:
         if request.headers.get("Upgrade", "").lower() == "websocket" and request.method == "GET":
             if not self._origin_ok(request.headers.get("Origin")):
                 return web.Response(status=403, text="websocket from a foreign web page refused\n")
+            if len(self.clients) >= self.max_websockets:
+                self._rlog.warning("ws-full", "OSCQuery: a websocket was refused: %d open", self.max_websockets)
+                return web.Response(status=503, text=f"too many websocket clients (at most {self.max_websockets})\n")
+            if conn is not None:
+                conn.state = _WEBSOCKET
             return await self._websocket(request)
         if request.method not in ("GET", "HEAD"):
             return web.Response(status=405, headers={"Allow": "GET"}, text="only GET\n")
@@ -340,7 +661,7 @@ class OscQueryServer:
         try:
             values = self.hub.value(p.address)
         except Exception:
-            log.exception("reading %s", p.address)
+            self._rlog.exception("value", "reading %s", p.address)
             values = None
         if values is None:
             return {}
@@ -348,13 +669,15 @@ class OscQueryServer:
         return [json_value(specs[k] if k < len(specs) else None, v) for k, v in enumerate(values)]
 
     # ---- WebSocket -------------------------------------------------------------------------
-    async def _websocket(self, request: web.Request) -> web.WebSocketResponse:
+    async def _websocket(self, request: web.BaseRequest) -> web.WebSocketResponse:
         ws = web.WebSocketResponse(max_msg_size=MAX_WS_MESSAGE, heartbeat=30.0, timeout=CLOSE_TIMEOUT_S)
-        await ws.prepare(request)
         client = _Client(ws)
-        client.writer = asyncio.create_task(client.write())
-        self.clients.add(client)
+        client.sender = self._sender(request, client)
+        self.clients.add(client)  # counted before the handshake's await: the cap holds under a burst
         try:
+            await ws.prepare(request)
+            _small_send_buffer(request)
+            client.writer = asyncio.create_task(client.write())
             async for msg in ws:
                 if msg.type == WSMsgType.TEXT:
                     self._command(client, msg.data)
@@ -364,9 +687,31 @@ class OscQueryServer:
                     break
         finally:
             self.clients.discard(client)
-            self._update_listened()
-            client.writer.cancel()
+            for path in list(client.listens):
+                self._ignore(client, path)
+            if client.writer is not None:
+                client.writer.cancel()
         return ws
+
+    def _sender(self, request: web.BaseRequest, client: _Client) -> Sender:
+        """The hub's handle on this client: ``reply`` may be called from the generation
+        thread, so it only hands the error to the loop (never blocks, never raises)."""
+        loop = self._loop
+        assert loop is not None
+
+        def reply(address: str, reason: str) -> None:
+            try:
+                loop.call_soon_threadsafe(self._reply, client, address, reason)
+            except RuntimeError:  # the loop is closed: shutting down
+                pass
+
+        return Sender(request.remote or "", reply, ("ws", id(client)))
+
+    def _reply(self, client: _Client, address: str, reason: str) -> None:
+        """An apply-time error for the client that sent the message (loop thread). A client
+        that LISTENs to /mrtd/error gets it there already: once is enough."""
+        if client in self.clients and "/mrtd/error" not in client.listens:
+            client.offer(error_message(address, reason))
 
     def _command(self, client: _Client, text: str) -> None:
         """LISTEN / IGNORE; anything else is answered with an ERROR text frame."""
@@ -382,38 +727,61 @@ class OscQueryServer:
             if path not in self.nodes:
                 client.offer(_error_text(f"no OSC node {path[:200]}"))
                 return
-            client.listens.add(path)
+            self._listen(client, path)
         elif command == "IGNORE":
-            client.listens.discard(path)
+            self._ignore(client, path)
         else:
             client.offer(_error_text(f"unknown COMMAND {command[:40]!r}"))
-            return
-        self._update_listened()
 
     def _apply(self, client: _Client, data: bytes) -> None:
-        """Binary frame: OSC messages to apply through the hub, like any OSC sender's."""
+        """Binary frame: OSC messages to apply through the hub, like any OSC sender's;
+        a bundle's messages go to the hub together, so they land on one frame."""
         try:
             messages = decode_packet(data)
         except PacketError as e:
             client.offer(error_message(e.address, f"malformed OSC packet: {e}"))
             return
-        for msg in messages:
-            address, args = msg.address, list(msg.args)
-            try:
-                if address == "/mrtd/ping":
-                    client.offer(osc_message("/mrtd/pong", ()))
-                elif address == "/mrtd/get":
-                    self._get(client, args)
-                elif address in ("/mrtd/subscribe", "/mrtd/unsubscribe"):
-                    raise UserError(f"{address}: over the websocket, LISTEN to the addresses instead")
+        for timetag, group in itertools.groupby(messages, key=lambda m: m.timetag):
+            batch: list[Message] = []
+            for msg in group:
+                if msg.address in SERVED_HERE:
+                    self._serve(client, msg)
                 else:
-                    self.hub.handle(address, args, frame=self._frame_for(msg.timetag))
-            except UserError as e:
-                if address != "/mrtd/error":  # never answer an error with an error
-                    client.offer(error_message(address, _reason(address, str(e))))
-            except Exception:  # a bug must not end the connection
-                log.exception("applying %s from a websocket", address)
-                client.offer(error_message(address, "internal error (see the daemon log)"))
+                    batch.append(msg)
+            if not batch:
+                continue
+            ahead = _seconds_ahead(timetag)
+            if ahead > MAX_AHEAD_S:  # as the OSC server: nothing waits for hours in the engine
+                for m in batch:
+                    client.offer(error_message(m.address, f"time tag is {ahead:.1f} s ahead; at most {MAX_AHEAD_S:g} s"))
+                continue
+            try:
+                results = self.hub.handle_many([(m.address, list(m.args)) for m in batch],
+                                               self._frame_for(timetag), sender=client.sender)
+            except Exception as e:  # a bug must cost one packet, never the connection
+                self._rlog.exception("internal", "applying %s from a websocket", batch[0].address)
+                results = [e] * len(batch)
+            for m, r in zip(batch, results):
+                if isinstance(r, Exception) and m.address != "/mrtd/error":  # never answer an error with one
+                    reason = _reason(m.address, str(r)) if isinstance(r, UserError) \
+                        else "internal error (see the daemon log)"
+                    client.offer(error_message(m.address, reason))
+
+    def _serve(self, client: _Client, msg: Message) -> None:
+        """The messages answered here rather than by the hub."""
+        address = msg.address
+        try:
+            if address == "/mrtd/ping":
+                client.offer(osc_message("/mrtd/pong", ()))
+            elif address == "/mrtd/get":
+                self._get(client, list(msg.args))
+            else:
+                raise UserError(f"{address}: over the websocket, LISTEN to the addresses instead")
+        except UserError as e:
+            client.offer(error_message(address, _reason(address, str(e))))
+        except Exception:  # a bug must not end the connection
+            self._rlog.exception("internal", "serving %s to a websocket", address)
+            client.offer(error_message(address, "internal error (see the daemon log)"))
 
     def _frame_for(self, timetag: int | None) -> int | None:
         """The frame a bundle's timetag asks for; None (the next frame) for "now"."""
@@ -434,26 +802,76 @@ class OscQueryServer:
         client.offer(osc_message(target, value))
 
     # ---- change feed -----------------------------------------------------------------------
-    def _update_listened(self) -> None:
-        self._listened = frozenset(a for c in self.clients for a in c.listens)
+    def _listen(self, client: _Client, path: str) -> None:
+        """Add a listener to one address's audience (cost: that audience, not every
+        client's every listen: 500 clients joining must not be quadratic)."""
+        if path in client.listens:
+            return
+        client.listens.add(path)
+        audience = self._audience.get(path, ())
+        self._audience[path] = (*audience, client)
+        if not audience:
+            self._listened = frozenset(self._audience)
+
+    def _ignore(self, client: _Client, path: str) -> None:
+        if path not in client.listens:
+            return
+        client.listens.discard(path)
+        rest = tuple(c for c in self._audience.get(path, ()) if c is not client)
+        if rest:
+            self._audience[path] = rest
+        else:
+            self._audience.pop(path, None)
+            self._listened = frozenset(self._audience)
 
     def _on_change(self, address: str, values: tuple) -> None:
-        """Hub listener (engine thread): hop onto the loop only if someone listens."""
-        if address in self._listened and self._loop is not None:
-            try:
-                self._loop.call_soon_threadsafe(self._fan_out, address, values)
-            except RuntimeError:  # the loop is closed: shutting down
-                pass
+        """Hub listener (engine thread, mostly): queue the change if someone listens.
+        Never blocks: a short lock, and one wake-up of the loop per burst. State is
+        coalesced per address (the latest value wins); events keep each occurrence."""
+        if address not in self._listened or self._loop is None:
+            return
+        p = NAMESPACE.get(address)
+        state = p is not None and p.access in ("rw", "r") and address != "/mrtd/error"
+        key: Any = address if state else (address, next(self._fb_seq))
+        with self._fb_lock:
+            pending = self._fb_pending
+            if key in pending:
+                del pending[key]  # re-inserted last: the order of the latest changes
+            elif len(pending) >= MAX_PENDING_FEEDBACK:
+                self._fb_dropped += 1
+                return
+            pending[key] = (address, tuple(values))
+            if self._fb_scheduled:
+                return
+            self._fb_scheduled = True
+        try:
+            self._loop.call_soon_threadsafe(self._flush)
+        except RuntimeError:  # the loop is closed: shutting down
+            pass
+
+    def _flush(self) -> None:
+        with self._fb_lock:
+            items = list(self._fb_pending.values())
+            self._fb_pending.clear()
+            self._fb_scheduled = False
+            dropped, self._fb_dropped = self._fb_dropped, 0
+        if dropped:
+            self._rlog.warning("fb-dropped", "OSCQuery: %d events dropped: the loop fell behind", dropped)
+        for address, values in items:
+            self._fan_out(address, values)
 
     def _fan_out(self, address: str, values: tuple) -> None:
+        """Encode once, offer to each listener (O(1) each, whether it reads or not)."""
+        clients = self._audience.get(address)
+        if not clients:
+            return
         try:
             data = osc_message(address, values)
         except Exception:
-            log.exception("cannot encode %s %r", address, values)
+            self._rlog.exception("encode", "cannot encode %s %r", address, values)
             return
-        for c in self.clients:
-            if address in c.listens:
-                c.offer(data)
+        for c in clients:
+            c.offer(data)
 
     async def _poll(self) -> None:
         """Stream the per-frame values (meters, frame) at a steady rate to their listeners."""
@@ -464,7 +882,7 @@ class OscQueryServer:
                     try:
                         value = self.hub.value(address)
                     except Exception:
-                        log.exception("reading %s", address)
+                        self._rlog.exception("poll", "reading %s", address)
                         continue
                     if value is not None:
                         self._fan_out(address, value)
@@ -478,6 +896,19 @@ class OscQueryServer:
             port=self.port, properties={}, server=f"{socket.gethostname()}.local.")
         self._zc = async_zeroconf()
         await self._zc.async_register_service(info)
+
+
+def _small_send_buffer(request: web.BaseRequest) -> None:
+    """Cap the kernel's send buffer of a websocket: feedback is a few kB/s, and a client
+    that stops reading then blocks its writer within seconds (after which new messages
+    only replace old ones in its queue) instead of costing a send() per message while
+    megabytes of autotuned buffer fill."""
+    sock = request.transport.get_extra_info("socket") if request.transport is not None else None
+    if sock is not None:
+        try:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, WS_SEND_BUFFER)
+        except OSError:
+            pass
 
 
 def _import_zeroconf() -> tuple[Any, Any]:
@@ -497,6 +928,13 @@ def _json(obj: Any) -> web.Response:
 
 def _error_text(reason: str) -> str:
     return json.dumps({"COMMAND": "ERROR", "DATA": reason})
+
+
+def _seconds_ahead(timetag: int | None) -> float:
+    """How far in the future a bundle's time tag lies (0 for "now" and for the past)."""
+    if timetag is None or timetag <= IMMEDIATE:
+        return 0.0
+    return max(0.0, ntp_to_unix(timetag) - time.time())
 
 
 def _reason(address: str, text: str) -> str:

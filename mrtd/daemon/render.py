@@ -67,6 +67,8 @@ def load_engine(checkpoint: str | None, config: str | None, demo: bool, seed: in
         from mrtd.model.depthformer import load_depthformer
         from mrtd.file_checks import check_file
 
+        if Path(checkpoint).is_dir():
+            raise UserError(f"checkpoint {checkpoint} is a folder; give the .safetensors file")
         if not Path(checkpoint).is_file():
             raise UserError(f"checkpoint not found: {checkpoint}")
         problem = check_file(checkpoint)
@@ -183,6 +185,7 @@ def run_render(args: argparse.Namespace) -> int:
     from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 
     from mrtd.daemon.events import EventWriter, read_events
+    from mrtd.datadir import DataDir
 
     console = Console(stderr=True)
     logging.basicConfig(level=logging.WARNING, format="mrtd: %(message)s")
@@ -196,8 +199,12 @@ def run_render(args: argparse.Namespace) -> int:
     if not out_path.parent.exists():
         raise UserError(f"output directory does not exist: {out_path.parent}")
     sink = EventWriter(args.log_events) if args.log_events else None
+    # the event file is the operator's: its names point into the data folder like the live
+    # daemon's, and absolute paths (captures, the operator's own files) are taken as they are
+    files = DataDir(args.data_dir, overrides={"banks": args.bank_dir}, trusted=True)
     engine = load_engine(args.checkpoint, args.config, args.demo, args.seed, args.encoder, event_sink=sink,
-                         strict=True, bank_dir=args.bank_dir, size=args.size, weights=args.weights,
+                         strict=True, bank_dir=files.folder("banks", create=False), files=files,
+                         size=args.size, weights=args.weights,
                          style_sync=True, device=args.device, dtype=args.dtype, graph=args.graph)
     if args.demo:
         console.print("[bold red]DEMO MODEL: untrained weights, the output is noise-like, not music[/]")
@@ -235,7 +242,8 @@ def add_model_args(p: argparse.ArgumentParser, *, manifest_flag: str, required: 
     p.add_argument("--weights", metavar="DIR", help="where the official files are: checkpoints for --size, "
                    "MusicCoCa for text/audio prompts (default: MRTD_WEIGHTS, the Hugging Face cache, "
                    "~/Documents/Magenta/magenta-rt-v2)")
-    p.add_argument(manifest_flag, dest=manifest_flag.lstrip("-"), metavar="MANIFEST.json",
+    flags = ["--manifest"] + ([manifest_flag] if manifest_flag != "--manifest" else [])  # --config: older scripts
+    p.add_argument(*flags, dest=manifest_flag.lstrip("-"), metavar="MANIFEST.json",
                    help="model config (default: inferred from the checkpoint)")
     p.add_argument("--encoder", metavar="ENCODER.safetensors",
                    help="SpectroStream encoder for audio prefill (default: encoder.safetensors beside the "
@@ -262,7 +270,10 @@ def add_render(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--seconds", type=float, required=True, help="length of the output")
     p.add_argument("--events", metavar="FILE", help="JSON-lines event file to replay (frame-stamped OSC)")
     p.add_argument("--log-events", metavar="FILE", help="write every applied change (replayable) to FILE")
-    p.add_argument("--bank-dir", metavar="DIR", help="directory of state banks for /mrtd/bank/* events")
+    p.add_argument("--data-dir", metavar="DIR", help="the data folder the event file's names refer to, as in "
+                   "'mrtd serve' (default: $XDG_DATA_HOME/mrtd, i.e. ~/.local/share/mrtd)")
+    p.add_argument("--bank-dir", metavar="DIR", help="directory of state banks for /mrtd/bank/* events "
+                   "(default: DATA_DIR/banks)")
     p.add_argument("--out", metavar="OUT.wav", required=True, help="output WAV file")
     p.add_argument("--format", choices=sorted(SUBTYPES), default="pcm24",
                    help="sample format: pcm24 (default), pcm16 or float (32-bit)")

@@ -58,8 +58,9 @@ class AudioRing:
         return n
 
     def last(self, n: int) -> np.ndarray:
-        """A copy of the newest ``n`` samples (rolling capture; n < capacity)."""
-        n = min(n, self.written, self.capacity // 2)  # half: the writer cannot lap the copy
+        """A copy of the newest ``n`` samples (rolling capture): up to 7/8 of the capacity,
+        the last eighth being the writer's room while the copy is made."""
+        n = min(n, self.written, self.capacity - self.capacity // 8)
         end = self.written
         idx = np.arange(end - n, end) & self._mask
         return self.buf[idx].copy()

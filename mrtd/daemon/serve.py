@@ -13,8 +13,10 @@ from __future__ import annotations
 
 import argparse
 import gc
+import ipaddress
 import logging
 import math
+import secrets
 import os
 import shutil
 import signal
@@ -29,6 +31,7 @@ from typing import Any
 
 import numpy as np
 
+from mrtd.datadir import FOLDERS, DataDir, PathRefused
 from mrtd.errors import UserError
 
 log = logging.getLogger("mrtd.serve")
@@ -53,6 +56,7 @@ class Tap:
         self._file: Any = None
         self.path: Path | None = None
         self._lock = threading.Lock()  # recorder open/close vs the drain (not the JACK thread)
+        self.on_error: Any = None  # (reason) -> None: a recording stopped by an OS error
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="mrtd-tap", daemon=True)
 
@@ -61,24 +65,27 @@ class Tap:
 
     def stop(self) -> None:
         self._stop.set()
-        self._thread.join(2)
+        if self._thread.is_alive():
+            self._thread.join(2)
         self.record_stop()
 
-    def record_start(self, path: str | None = None) -> Path:
+    def record_start(self, fd: int, path: Path) -> Path:
+        """Record from now on into the new file open on ``fd`` (the daemon made it in
+        recordings/, or the operator named it); closes a recording already running."""
         import soundfile as sf
 
-        p = Path(path) if path else Path(datetime.now().strftime("mrtd-%Y%m%d-%H%M%S.wav"))
         try:
-            f = sf.SoundFile(str(p), "w", SAMPLE_RATE, 2, subtype="PCM_24", format="WAV")
+            f = sf.SoundFile(fd, "w", SAMPLE_RATE, 2, subtype="PCM_24", format="WAV", closefd=True)
         except (RuntimeError, OSError) as e:
-            raise UserError(f"cannot record to {p}: {e}") from None
+            os.close(fd)
+            raise UserError(f"/mrtd/record/start: cannot record to {path.name}: {e}") from None
         with self._lock:
-            old, self._file, self.path = self._file, f, p
+            old, self._file, self.path = self._file, f, path
             self.ring.read = self.ring.written  # record from now on
         if old is not None:
             old.close()
-        log.warning("recording to %s", p)
-        return p
+        log.warning("recording to %s", path)
+        return path
 
     def record_stop(self) -> None:
         with self._lock:
@@ -94,7 +101,15 @@ class Tap:
         while (n := self.ring.read_into(self._block)) > 0:
             block = self._block[:n]
             if self._file is not None:
-                self._file.write(np.clip(block, -1.0, 1.0))
+                try:
+                    self._file.write(np.clip(block, -1.0, 1.0))
+                except (RuntimeError, OSError) as e:  # disk full, drive gone: stop, say so, play on
+                    f, self._file = self._file, None
+                    _quietly(f.close)
+                    reason = f"recording {self.path.name if self.path else ''} stopped: {e}"
+                    log.error("%s", reason)
+                    if self.on_error is not None:
+                        self.on_error(reason)
             self._meter(block)
             total += n
         return total
@@ -118,6 +133,17 @@ class Tap:
                 n = self._drain()
             if not n:
                 time.sleep(0.01)
+
+
+def _operator_file(name: str) -> tuple[Path, int]:
+    """A file the operator named on the command line or in the config file (any folder;
+    replaced if it exists, never written through a symbolic link): (path, descriptor)."""
+    path = Path(name).expanduser().absolute()
+    try:
+        fd, path = DataDir(trusted=True).create("recordings", str(path), overwrite=True)
+    except PathRefused as e:
+        raise UserError(str(e)) from None
+    return path, fd
 
 
 # ---- a private jackd (--jack-start) ----------------------------------------------------------
@@ -155,6 +181,8 @@ class Daemon:
         self.osc = None
         self.oscquery = None
         self.started = time.monotonic()
+        self.ready = False  # "ready" said: the summary and "stopped" lines only then
+        self.token: str | None = getattr(args, "token", None)
 
     def say(self, msg: str) -> None:
         print(f"mrtd: {msg}", flush=True)
@@ -175,10 +203,15 @@ class Daemon:
         if a.jack_start:
             self.jackd, a.jack_server = start_jackd(a.jack_start)
             self.say(f"started a private jackd -d {a.jack_start} named '{a.jack_server}'")
-        sink = EventWriter(a.record_events) if a.record_events else None
+        self.files = DataDir(a.data_dir, overrides={"banks": a.bank_dir, "captures": a.capture_dir})
+        for kind in FOLDERS:
+            self.files.folder(kind)  # made now, so a bad --data-dir fails before anything starts
+        sink = None
+        if a.record_events:  # the operator's own path: any folder, replaced if it exists
+            sink = EventWriter(*_operator_file(a.record_events))
         self.engine = load_engine(a.checkpoint, a.manifest, a.demo, a.seed, a.encoder, event_sink=sink,
-                                  bank_dir=a.bank_dir, latency_ms=a.latency_ms, size=a.size, weights=a.weights,
-                                  device=a.device, dtype=a.dtype, graph=a.graph)
+                                  bank_dir=self.files.folder("banks"), files=self.files, latency_ms=a.latency_ms,
+                                  size=a.size, weights=a.weights, device=a.device, dtype=a.dtype, graph=a.graph)
         e = self.engine
         if a.demo:
             self.say("DEMO MODEL: untrained weights, the output is noise-like, not music")
@@ -198,52 +231,70 @@ class Daemon:
         self.hub.clock = self.host
         self.hub.add_listener(lambda address, _: address == "/mrtd/latency_ms" and self.host.report_latency())
         self.tap = Tap(self.host.tap)
+        self.tap.on_error = lambda reason: self.hub.notify("/mrtd/error", ("/mrtd/record/start", reason))
+        if sink is not None:
+            sink.on_error = lambda reason: self.hub.notify("/mrtd/error", ("/mrtd/record/events/start", reason))
         self.hub.levels = lambda: self.tap.levels
         self.midi = MidiRouter(self.hub, self.host.midi, ccmap)
         self._register_daemon_controls()
+        self.hub.token = self.token
         for address, value in self.config.get("controls", {}).items():
             values = value if isinstance(value, list) else [value]
-            self.hub.handle(address, values, 0)
+            try:
+                self.hub.handle(address, values, 0)
+            except UserError as err:
+                if "MusicCoCa" in str(err) or "encoder" in str(err):  # needs files that are not here (yet)
+                    self.say(f"warning: config [controls] entry not applied: {err}")
+                    continue
+                raise UserError(f"config [controls]: {err}") from None
 
     def _register_daemon_controls(self) -> None:
+        h = self.hub
+        h.register("/mrtd/record/start", self._record_start)
+        h.register("/mrtd/record/stop", lambda v: self.tap.record_stop())
+        h.register("/mrtd/record/events/start", self._events_start)
+        h.register("/mrtd/record/events/stop", lambda v: self._set_event_sink(None))
+        h.register("/mrtd/prefill/input", self._prefill_input, with_sender=True)
+
+    def _new_file(self, address: str, v: tuple, stem: str, suffix: str) -> tuple[int, Path]:
+        """A new file in recordings/ for ``address``: the name sent (kept unless the
+        message says overwrite), or a free timestamped one."""
+        from mrtd.datadir import PathRefused
+
+        name = v[0] if v and v[0] else self.files.free_name("recordings", datetime.now().strftime(stem), suffix)
+        try:
+            return self.files.create("recordings", name, overwrite=len(v) > 1 and bool(v[1]))
+        except PathRefused as e:
+            raise UserError(f"{address}: {e}") from None
+
+    def _record_start(self, v: tuple) -> None:
+        fd, path = self._new_file("/mrtd/record/start", v, "mrtd-%Y%m%d-%H%M%S", ".wav")
+        self.tap.record_start(fd, path)
+
+    def _events_start(self, v: tuple) -> None:
         from mrtd.daemon.events import EventWriter
 
-        h, e = self.hub, self.engine
-        h.register("/mrtd/record/start", lambda v: self.tap.record_start(v[0] if v else None))
-        h.register("/mrtd/record/stop", lambda v: self.tap.record_stop())
+        fd, path = self._new_file("/mrtd/record/events/start", v, "mrtd-%Y%m%d-%H%M%S", ".events.jsonl")
+        sink = EventWriter(path, fd=fd)
+        sink.on_error = lambda reason: self.hub.notify("/mrtd/error", ("/mrtd/record/events/start", reason))
+        self._set_event_sink(sink)
+        self.say(f"writing the event log to {path}")
 
-        def events_start(v: tuple) -> None:
-            path = v[0] if v else datetime.now().strftime("mrtd-%Y%m%d-%H%M%S.events.jsonl")
-            old, e.event_sink = e.event_sink, EventWriter(path)
-            if old is not None:
-                old.close()
-            self.say(f"writing the event log to {path}")
+    def _set_event_sink(self, sink) -> None:
+        old, self.engine.event_sink = self.engine.event_sink, sink
+        if old is not None:
+            old.close()
 
-        def events_stop(v: tuple) -> None:
-            old, e.event_sink = e.event_sink, None
-            if old is not None:
-                old.close()
-
-        h.register("/mrtd/record/events/start", events_start)
-        h.register("/mrtd/record/events/stop", events_stop)
-        h.register("/mrtd/prefill/input", self._prefill_input)
-
-    def _prefill_input(self, v: tuple) -> None:
-        """The last seconds of the JACK inputs → a WAV in the capture dir → an audio prefill
-        (so the event log replays it)."""
-        import soundfile as sf
-
+    def _prefill_input(self, v: tuple, sender) -> None:
+        """The last seconds of the JACK inputs → prefill: saved to captures/ (so the event
+        log replays it) and encoded on the engine's file thread, never on this one."""
         if self.engine.encoder is None:
             raise UserError("/mrtd/prefill/input: needs the SpectroStream encoder (encoder.safetensors), none is loaded")
-        n = int(v[0] * SAMPLE_RATE)
+        n = int(round(v[0] * SAMPLE_RATE))
         wave = self.host.capture.last(n)
         if wave.shape[0] < 1920:
             raise UserError("/mrtd/prefill/input: less than 40 ms of input captured so far")
-        folder = Path(self.args.capture_dir)
-        folder.mkdir(parents=True, exist_ok=True)
-        path = folder / datetime.now().strftime("input-%Y%m%d-%H%M%S-%f.wav")
-        sf.write(str(path), wave, SAMPLE_RATE, subtype="FLOAT")
-        self.engine.post("/mrtd/prefill/audio", str(path))
+        self.engine.post_capture(wave, reply=sender.reply if sender is not None else None)
 
     def start(self) -> None:
         a = self.args
@@ -254,18 +305,21 @@ class Daemon:
         self.midi.start()
         self.tap.start()
         if a.record:
-            self.tap.record_start(a.record)
+            path, fd = _operator_file(a.record)
+            self.tap.record_start(fd, path)
         sup = threading.Thread(target=self.host.supervise, args=(self.stop_event,), name="mrtd-jack-supervisor",
                                daemon=True)
         sup.start()
         self._start_network()
-        self.say(f"JACK client '{self.host.full_name}' on server '{a.jack_server or 'default'}': "
+        server = a.jack_server or os.environ.get("JACK_DEFAULT_SERVER") or "default"
+        self.say(f"JACK client '{self.host.full_name}' on server '{server}': "
                  + " ".join(self.host.port_names()))
         if a.connect is not None:
             self.say(f"connected out_L/out_R to {' '.join(a.connect) or 'system playback'}")
         self.say(f"latency budget {self.engine.output.latency_ms:g} ms; MIDI and timed OSC land "
                  f"{self.engine.lead_frames()} frames after the frame playing")
         self.started = time.monotonic()
+        self.ready = True
         self.say("ready")
 
     def _start_network(self) -> None:
@@ -274,7 +328,8 @@ class Daemon:
 
         a = self.args
         self.net = LoopThread()
-        self.osc = OscServer(self.hub, a.host, a.osc_port, meter_hz=a.meter_hz)
+        self.osc = OscServer(self.hub, a.host, a.osc_port, meter_hz=a.meter_hz,
+                             allow_remote_subscribe=a.allow_remote_subscribe)
         try:
             self.net.run(self.osc.start())
         except OSError as e:
@@ -287,6 +342,12 @@ class Daemon:
                                            name=a.jack_name, zeroconf=a.zeroconf)
             self.net.run(self.oscquery.start())  # a taken port is a UserError saying so
             self.say(f"OSCQuery on http://{a.host}:{self.oscquery.port}/")
+        self.say(f"data folder {self.files.root} (recordings, banks, captures, prompts: every file name sent "
+                 "over OSC stays in these)")
+        if self.token is not None:
+            self.say(f"WARNING: listening on {a.host}, beyond this machine: anyone who can reach these ports can "
+                     "play and steer mrtd. Recording, banks, prefill and audio prompts from another host need "
+                     f"the token first: /mrtd/auth {self.token}")
 
     def run(self) -> int:
         for sig in (signal.SIGINT, signal.SIGTERM):
@@ -312,45 +373,53 @@ class Daemon:
         return json.dumps(d)
 
     def shutdown(self) -> None:
-        """Fade out, save if asked, stop everything; well under a second."""
+        """Fade out, save if asked, stop everything; well under a second. After a failed
+        start it stops what did start (threads, a private jackd) and says nothing, so the
+        one error line stays the only output."""
         e = getattr(self, "engine", None)
-        if e is not None and getattr(self, "hub", None) is not None:
+        if e is not None and self.ready:
             self.say(f"summary {self.summary()}")
         if e is not None:
             e.output.gain_target = 0.0
-            if getattr(self, "host", None) is not None and self.host.client is not None and not self.host.lost.is_set():
+            if self.ready and self.host.client is not None and not self.host.lost.is_set():
                 time.sleep(0.05)  # 5 time constants of the output gain: silent, no click
-            if self.args.save_bank_on_exit:
+            if self.args.save_bank_on_exit and self.ready:
                 try:
                     path = e.save_bank(self.args.save_bank_on_exit)
                     self.say(f"saved bank {self.args.save_bank_on_exit} to {path}")
                 except UserError as err:
                     self.say(f"could not save the bank: {err}")
-            e.stop()
+            _quietly(e.stop)
         self.stop_event.set()
         for name in ("midi", "tap"):
             part = getattr(self, name, None)
             if part is not None:
-                part.stop()
+                _quietly(part.stop)
         if self.net is not None:
             for server in (self.oscquery, self.osc):
                 if server is not None:
-                    try:
-                        self.net.run(server.stop(), timeout=1.0)
-                    except Exception as err:
-                        log.debug("stopping a server: %s", err)
-            self.net.stop(1.0)
+                    _quietly(lambda: self.net.run(server.stop(), timeout=1.0))
+            _quietly(lambda: self.net.stop(1.0))
         if getattr(self, "host", None) is not None:
-            self.host.close()
+            _quietly(self.host.close)
         if e is not None and e.event_sink is not None:
-            e.event_sink.close()
+            _quietly(e.event_sink.close)
         if self.jackd is not None:
             self.jackd.terminate()
             try:
                 self.jackd.wait(2)
             except subprocess.TimeoutExpired:
                 self.jackd.kill()
-        self.say("stopped")
+        if self.ready:
+            self.say("stopped")
+
+
+def _quietly(fn) -> None:
+    """Run a shutdown step; a failure is logged, never raised over the real error."""
+    try:
+        fn()
+    except Exception as err:  # noqa: BLE001
+        log.debug("shutdown step failed: %s", err)
 
 
 # ---- command line and config file ---------------------------------------------------------
@@ -380,13 +449,24 @@ def add_serve(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
                    help=f"OSCQuery HTTP/WebSocket port (default: {DEFAULT_OSCQUERY_PORT}; 0 = any, -1 = off)")
     g.add_argument("--zeroconf", action="store_true", help="advertise OSCQuery with zeroconf (needs the zeroconf package)")
     g.add_argument("--meter-hz", type=float, default=20.0, help="meter rate to OSC subscribers (default: 20)")
+    g.add_argument("--token", metavar="TOKEN", default=None,
+                   help="with --host beyond this machine: the shared secret another host sends once "
+                   "(/mrtd/auth TOKEN) before it may record, save/load banks, prefill or use audio prompts "
+                   "(default: a random one, printed at start-up)")
+    g.add_argument("--allow-remote-subscribe", action="store_true",
+                   help="let /mrtd/subscribe HOST PORT name a host other than the sender's own "
+                   "(off: feedback only goes back to where requests come from)")
     g = p.add_argument_group("recording and state")
-    g.add_argument("--record", metavar="FILE.wav", help="record the output (24-bit WAV) from start-up")
+    g.add_argument("--data-dir", metavar="DIR", default=None,
+                   help="the data folder: recordings/, banks/, captures/, prompts/; every file name sent over "
+                   "OSC or in [controls] is a name inside one of these (default: $XDG_DATA_HOME/mrtd, "
+                   "i.e. ~/.local/share/mrtd)")
+    g.add_argument("--record", metavar="FILE.wav", help="record the output (24-bit WAV) from start-up (any path)")
     g.add_argument("--record-events", metavar="FILE", help="write the event log (replay with 'mrtd render --events')")
-    g.add_argument("--bank-dir", metavar="DIR", default=None, help="directory of state banks (default: ~/.local/share/mrtd/banks)")
+    g.add_argument("--bank-dir", metavar="DIR", default=None, help="directory of state banks (default: DATA_DIR/banks)")
     g.add_argument("--save-bank-on-exit", type=int, metavar="N", default=0, help="save the state to bank N when stopping")
     g.add_argument("--capture-dir", metavar="DIR", default=None,
-                   help="where /mrtd/prefill/input keeps its captured audio (default: ~/.local/share/mrtd/captures)")
+                   help="where /mrtd/prefill/input keeps its captured audio (default: DATA_DIR/captures)")
     p.add_argument("--log-level", default="warning", choices=["debug", "info", "warning", "error"])
     p.set_defaults(run=run_serve)
     return p
@@ -398,9 +478,13 @@ def load_config(path: str | None, parser_defaults: dict[str, Any]) -> dict[str, 
         return {}
     try:
         with open(path, "rb") as f:
-            data = tomllib.load(f)
+            raw = f.read(1 << 20)
     except OSError as e:
         raise UserError(f"cannot read config {path}: {e.strerror}") from None
+    try:
+        data = tomllib.loads(raw.decode("utf-8"))
+    except UnicodeDecodeError:
+        raise UserError(f"config {path}: not UTF-8 text") from None
     except tomllib.TOMLDecodeError as e:
         raise UserError(f"config {path}: {e}") from None
     for key, value in data.items():
@@ -446,6 +530,16 @@ def _config_value(action: argparse.Action, key: str, value: Any) -> Any:
     return value
 
 
+def _loopback(host: str) -> bool:
+    """Does listening on ``host`` keep the daemon on this machine?"""
+    if host in ("localhost", "ip6-localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
 def run_serve(args: argparse.Namespace) -> int:
     actions = {a.dest: a for a in _serve_parser()._actions}
     config = load_config(args.config, {d: a.default for d, a in actions.items()})
@@ -463,10 +557,11 @@ def run_serve(args: argparse.Namespace) -> int:
     from mrtd.daemon.render import resolve_device
 
     resolve_device(args.device, args.dtype)  # no CUDA here: say so before starting anything
-    data = Path(os.environ.get("XDG_DATA_HOME", Path.home() / ".local" / "share")) / "mrtd"
-    args.bank_dir = args.bank_dir or str(data / "banks")
-    args.capture_dir = args.capture_dir or str(data / "captures")
     if not math.isfinite(args.meter_hz) or not 10 <= args.meter_hz <= 100:
         raise UserError("--meter-hz must be within 10..100")
+    if not _loopback(args.host):
+        args.token = args.token or secrets.token_urlsafe(16)  # remote file access needs it
+    elif args.token is not None and not args.token:
+        raise UserError("--token must not be empty")
     logging.basicConfig(level=args.log_level.upper(), format="mrtd: %(name)s: %(message)s", stream=sys.stderr)
     return Daemon(args, config).run()

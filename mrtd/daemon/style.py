@@ -42,6 +42,7 @@ EMBEDDING_DIM = 768
 STYLE_TOKENS = 12
 KINDS = ("text", "audio", "embedding", "tokens")
 CACHE_SIZE = 512
+MAX_PROMPT_S = 600  # an audio prompt's first 10 minutes (60 clips of 10 s) make its embedding
 
 
 @dataclass(frozen=True)
@@ -197,7 +198,7 @@ class StyleEncoder:
             if kind == "text":
                 return ("ok", m.embed_text(str(value), mapper=bool(mapper)))
             if kind == "audio":
-                return ("ok", m.embed_audio_file(str(value)))
+                return ("ok", _embed_audio_file(m, str(value)))
             return ("ok", np.asarray(m.tokenize(value), np.int64))
         except UserError as e:
             return ("error", str(e))
@@ -271,6 +272,28 @@ def style_of(slots: Sequence[Slot], style: StyleEncoder, mapper: bool,
     if state == "error":
         errors.append((embs[0][0], value))
     return None, status, errors
+
+
+def _embed_audio_file(m: Any, path: str) -> np.ndarray:
+    """An audio prompt's embedding from a regular file of bounded size, read from the
+    descriptor that was checked (a FIFO or device is refused, never waited on)."""
+    import soundfile as sf
+
+    from mrtd.datadir import DataDir, PathRefused
+
+    try:
+        fd, _ = DataDir(trusted=True).open_read("prompts", path)
+    except PathRefused as e:
+        raise UserError(str(e)) from None
+    try:
+        with os.fdopen(fd, "rb") as f, sf.SoundFile(f) as snd:  # at most MAX_PROMPT_S of it is decoded
+            rate = snd.samplerate
+            data = snd.read(min(snd.frames, MAX_PROMPT_S * rate), dtype="float32", always_2d=True)
+    except (RuntimeError, OSError, ValueError, TypeError) as e:
+        raise UserError(f"cannot read audio file {Path(path).name}: {e}") from None
+    if data.size == 0:
+        raise UserError(f"cannot read audio file {Path(path).name}: it holds no audio samples")
+    return m.embed_audio(data, rate)
 
 
 def resolve_audio_path(path: str) -> str:

@@ -226,5 +226,5 @@ def infer_config(shapes: Mapping[str, tuple[int, ...]], source: str = "checkpoin
     raise ConfigError(
         f"{source}: temporal width {dims['temporal_dim']} matches no official size "
         "(mrt2_small 1024, mrt2_base 3072), so its attention windows are unknown; "
-        "pass --config MANIFEST.json"
+        "pass the model manifest: --manifest MANIFEST.json"
     )

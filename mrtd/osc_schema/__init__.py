@@ -4,6 +4,6 @@
 """
 
 from mrtd.osc_schema.namespace import NAMESPACE
-from mrtd.osc_schema.schema import Arg, Namespace, Param, SchemaError
+from mrtd.osc_schema.schema import Arg, Namespace, Param, SchemaError, is_pattern
 
-__all__ = ["NAMESPACE", "Arg", "Namespace", "Param", "SchemaError"]
+__all__ = ["NAMESPACE", "Arg", "Namespace", "Param", "SchemaError", "is_pattern"]

@@ -77,16 +77,63 @@ and an error comes back.
 | string | `s` | `s` (with a byte limit) |
 | blob | `b` | `b` (with a byte limit) |
 
-NaN and infinity are refused. File paths (audio prompts, prefill, recordings) are read
-and written by the daemon, so a relative path is relative to the directory `mrtd serve`
-was started in. In signatures below, `f:gain` is a float named gain;
+NaN and infinity are refused. In signatures below, `f:gain` is a float named gain;
 `×12` means the argument repeats 12 times, `×1..8` between 1 and 8 times.
+
+## Files
+
+Every file an OSC message names is a **name inside the daemon's data folder**
+(`mrtd serve --data-dir`, default `~/.local/share/mrtd`): audio prompts and prefill read
+from `prompts/` (`/mrtd/prompt/1/audio loops/intro.wav` is
+`~/.local/share/mrtd/prompts/loops/intro.wav`), recordings and event logs are written to
+`recordings/`, banks live in `banks/`, input captures in `captures/`. Absolute paths, `..`,
+control characters and symbolic links that lead out of a folder are refused, and so are
+FIFOs, devices, folders and files over 512 MiB. A recording never replaces an existing
+file unless the message says so (`/mrtd/record/start take.wav 1`). Files are read and
+encoded off the audio path: a prefill lands on the first frame after its file is ready.
+
+## Address patterns
+
+OSC 1.0 address patterns work for every address you can send: `*` (any run of characters
+within one part), `?` (one character), `[1-4]` / `[!1-4]` (a character class) and
+`{{reverb,delay}}` (a choice). `/mrtd/fx/*/on 0` switches every effect off, all on one
+frame; `/mrtd/prompt/[2-8]/weight 0` parks slots 2 to 8. A pattern that matches nothing is
+answered with `/mrtd/error`. Ping, status, get and (un)subscribe take plain addresses.
+
+## Security
+
+Anyone who can send to the OSC or OSCQuery port can play and steer the daemon: that is
+what it is for. By default it listens on 127.0.0.1 only, so that means programs on this
+machine. With `mrtd serve --host` set beyond loopback (say `0.0.0.0` for a LAN), it warns
+at start-up, and a sender on **another host** must first send `/mrtd/auth TOKEN` (the token
+is printed at start-up, or set with `--token`) before it may use recording, banks, prefill
+or audio prompts; playing needs no token. `/mrtd/subscribe HOST PORT` may only name the
+sender's own host (`--allow-remote-subscribe` lifts that). Connections are bounded:
+
+- TCP: at most 64 connections; a new one makes room by closing the least recently active.
+  A frame begun and not finished within 10 s closes its connection, and so does an hour
+  without a message (a subscribed connection that reads its feedback stays). A connection
+  closed this way is told `/mrtd/error "" "connection closed: …"` first.
+- Subscribers: at most 32; a new one makes room by ending the one heard from least recently
+  (its last subscribe, or any message from it or its host), which is told
+  `/mrtd/error /mrtd/subscribe "subscription ended: …"`. A subscriber whose port is gone
+  (ICMP port unreachable) is dropped. Nothing expires with time.
+- OSCQuery: at most 128 connections; a new one closes the oldest idle HTTP connection,
+  else it gets `503`. A request's headers must arrive within 10 s, the next request on a
+  kept-alive connection within 15 s. At most 64 websockets; beyond that the upgrade gets
+  `503`. Errors found when a websocket's message is applied go back to that websocket,
+  and a bundle's messages land on one frame; time tags more than 60 s ahead are refused.
+
+Run the daemon as an ordinary user, not as root.
 
 ## Replies and errors
 
 - A refused message changes nothing and is answered with
   **`/mrtd/error <address> <reason>`** (two strings), for example
-  `/mrtd/error /mrtd/temperature "temperature: 9 is out of range [0, 4]"`.
+  `/mrtd/error /mrtd/temperature "temperature: 9 is out of range [0, 4]"`. This also holds
+  for what is found only when the message is applied on its frame (a bank file that does
+  not read, a prefill file that does not decode, a disk that is full): the error goes back
+  to the sender, and to the subscribers.
 - Replies (`/mrtd/pong`, `/mrtd/status`, `/mrtd/get` answers, `/mrtd/subscribed`, errors)
   go back to the sender (its UDP source port, or the same TCP connection) and to every
   subscriber registered from the sender's host. Max's `[udpsend]` sends from a throwaway
@@ -99,7 +146,9 @@ was started in. In signatures below, `f:gain` is a float named gain;
 - `/mrtd/subscribe PORT` (or `/mrtd/subscribe HOST PORT`) sends every state change to
   that port, whoever caused it (OSC, MIDI, a bank load), so faders follow each other. It
   starts with a snapshot of the current state; `/mrtd/meters` and `/mrtd/frame` follow at
-  `mrtd serve --meter-hz`. `/mrtd/unsubscribe` stops it.
+  `mrtd serve --meter-hz`. `/mrtd/unsubscribe` stops it. A subscription lasts until it is
+  unsubscribed, its port stops existing, or the table is full (32) and it is the one
+  heard from least recently: subscribing again now and then keeps it fresh.
 - State is what the entries below mark "set and read back" or "read-only".
 
 ## OSCQuery

@@ -25,6 +25,14 @@ def add(address: str, args: tuple[Arg, ...], access: str, doc: str, group: str, 
     _PARAMS.append(Param("/mrtd" + address, args, access, doc, group, **kw))  # type: ignore[arg-type]
 
 
+def add_daemon(address: str, args: tuple[Arg, ...], access: str, doc: str, group: str, **kw) -> None:
+    add(address, args, access, doc, group, route="daemon", **kw)
+
+
+def add_server(address: str, args: tuple[Arg, ...], access: str, doc: str, group: str, **kw) -> None:
+    add(address, args, access, doc, group, route="server", **kw)
+
+
 def f(name: str, lo: float, hi: float, unit: str = "") -> Arg:
     return Arg(name, "float", lo, hi, unit=unit)
 
@@ -56,39 +64,42 @@ for n in range(1, PROMPT_SLOTS + 1):
     add(f"/prompt/{n}/text", (s("text", MAX_TEXT_BYTES),), "rw",
         f"Slot {n}: a text prompt (\"disco funk\"), encoded by MusicCoCa on its own thread (the slot keeps "
         "sounding as before until it is ready; status tells). Empty string clears.",
-        g, default=("",))
-    add(f"/prompt/{n}/audio", (s("path"),), "rw",
+        g, default=("",), echoes=("/mrtd/style/tokens",))
+    add(f"/prompt/{n}/audio", (s("name"),), "rw",
         f"Slot {n}: an audio file as the prompt (any format libsndfile reads, any rate/channels; 10 s clips, "
-        "averaged). A relative path is relative to where the daemon was started. Empty string clears.",
-        g, default=("",))
+        "averaged): a name in the data folder's prompts/ (e.g. loops/intro.wav). Empty string clears.",
+        g, default=("",), guarded=True, echoes=("/mrtd/style/tokens",))
     add(f"/prompt/{n}/embedding", (Arg("embedding", "blob", max_bytes=EMBEDDING_DIM * 4),), "w",
-        f"Slot {n}: a raw 768-d MusicCoCa embedding, 768 little-endian float32 (3072 bytes).", g)
+        f"Slot {n}: a raw 768-d MusicCoCa embedding, 768 little-endian float32 (3072 bytes).", g,
+        echoes=("/mrtd/style/tokens",))
     add(f"/prompt/{n}/tokens", (TOKEN,), "w",
         f"Slot {n}: 12 raw MusicCoCa RVQ tokens (0..1023); work without MusicCoCa files. Tokens are not "
         "blended: when this is the highest-weight active slot they are used exactly, otherwise left out.",
-        g, min_count=STYLE_TOKENS, max_count=STYLE_TOKENS)
+        g, min_count=STYLE_TOKENS, max_count=STYLE_TOKENS, echoes=("/mrtd/style/tokens",))
     add(f"/prompt/{n}/weight", (f("weight", 0.0, 1.0),), "rw",
         f"Slot {n}: blend weight. The style is the weighted mean of the active slots' embeddings "
         "(weights normalised to sum 1), quantised to 12 tokens; 0 parks the slot.",
-        g, default=(1.0 if n == 1 else 0.0,))
-    add(f"/prompt/{n}/clear", (), "event", f"Slot {n}: forget its prompt and park it (weight 0).", g)
+        g, default=(1.0 if n == 1 else 0.0,), echoes=("/mrtd/style/tokens",))
+    add(f"/prompt/{n}/clear", (), "event", f"Slot {n}: forget its prompt and park it (weight 0).", g,
+        echoes=(f"/mrtd/prompt/{n}/weight", "/mrtd/style/tokens"))
     add(f"/prompt/{n}/status", (e("status", "empty", "encoding", "ready", "error"),), "r",
         f"Slot {n}: what the slot holds: empty, encoding, ready, or error (see /mrtd/error).", g,
         default=("empty",))
 
 add("/prompt/weights", (f("weight", 0.0, 1.0),), "rw",
     "All slot weights at once, slot 1 first (fewer values set the first slots only).",
-    "prompts", min_count=1, max_count=PROMPT_SLOTS, default=(1.0,) + (0.0,) * (PROMPT_SLOTS - 1))
+    "prompts", min_count=1, max_count=PROMPT_SLOTS, default=(1.0,) + (0.0,) * (PROMPT_SLOTS - 1),
+    echoes=tuple(f"/mrtd/prompt/{n}/weight" for n in range(1, PROMPT_SLOTS + 1)) + ("/mrtd/style/tokens",))
 add("/style/tokens", (TOKEN,), "r",
     "The 12 MusicCoCa tokens the model is conditioned on now (the quantised blend).",
     "prompts", min_count=STYLE_TOKENS, max_count=STYLE_TOKENS)
 add("/style/levels", (i("levels", 0, STYLE_TOKENS),), "rw",
     "How many MusicCoCa levels condition the model (coarse first); the rest are masked. "
     "12 = all (official Python), 6 = the official app's choice, 0 = no style at all.",
-    "prompts", default=(STYLE_TOKENS,))
+    "prompts", default=(STYLE_TOKENS,), field="style_levels", echoes=("/mrtd/style/tokens",))
 add("/style/mapper", (b("on"),), "rw",
     "Map text embeddings into the audio embedding space before blending (the official apps do).",
-    "prompts", default=(True,))
+    "prompts", default=(True,), field="style_mapper", echoes=("/mrtd/style/tokens",))
 
 # --------------------------------------------------------------------------- notes and drums
 
@@ -96,76 +107,95 @@ g = "notes"
 add("/note/on", (PITCH,), "event",
     "Note on (MIDI pitch). The onset is never lost, even if the note ends within one 40 ms frame. "
     "An optional second argument is the velocity 0..127; 0 means note off.",
-    g, alt_args=((PITCH, i("velocity", 0, 127)),))
-add("/note/off", (PITCH,), "event", "Note off (MIDI pitch).", g)
-add("/notes/all_off", (), "event", "Release every held note and the sustain pedal (panic).", g)
+    g, alt_args=((PITCH, i("velocity", 0, 127)),), role="playing")
+add("/note/off", (PITCH,), "event", "Note off (MIDI pitch).", g, role="playing")
+add("/notes/all_off", (), "event", "Release every held note and the sustain pedal (panic).", g, role="playing")
 add("/notes/sustain", (b("down"),), "rw", "Sustain pedal: held notes stay on until it is released.", g,
-    default=(False,))
+    default=(False,), role="playing")
 add("/notes/onset_mode", (e("mode", "auto_strum", "unmask"),), "rw",
     "auto_strum: a held note is 'on, model decides' (3); unmask: onset (2) on its first frame, then sustain (1).",
-    g, default=("auto_strum",))
+    g, default=("auto_strum",), field="onset_mode")
 add("/notes/unmask_width", (i("semitones", 0, 127),), "rw",
     "Pitches within this many semitones of a held note are forced off; the rest stay free for the model. "
     "0 = accompany (only your notes are fixed), 127 = solo (nothing but your notes).",
-    g, default=(0,))
+    g, default=(0,), field="unmask_width")
 add("/notes/pitch", (PITCH, NOTE_STATE), "w",
-    "Raw state of one pitch: -1 masked (model free), 0 off, 1 sustain, 2 onset, 3 on (model decides).", g)
+    "Raw state of one pitch: -1 masked (model free), 0 off, 1 sustain, 2 onset, 3 on (model decides).", g,
+    echoes=("/mrtd/notes/frame",))
 add("/notes/list", (NOTE_STATE, PITCH), "w",
-    "One raw state for a list of pitches: state, then 1..128 pitches.", g, min_count=1, max_count=PITCHES)
+    "One raw state for a list of pitches: state, then 1..128 pitches.", g, min_count=1, max_count=PITCHES,
+    echoes=("/mrtd/notes/frame",))
 add("/notes/frame", (NOTE_STATE,), "rw",
     "All 128 raw pitch states at once (pitch 0 first). Held notes are applied on top.",
     g, min_count=PITCHES, max_count=PITCHES, default=(-1,) * PITCHES)
-add("/notes/clear", (), "event", "Set every raw pitch state back to -1 (masked).", g)
+add("/notes/clear", (), "event", "Set every raw pitch state back to -1 (masked).", g, echoes=("/mrtd/notes/frame",))
 add("/drums", (e("mode", "auto", "off", "on"),), "rw",
-    "Drums: auto (model decides), off (no drums), on (play drums).", g, default=("auto",))
-add("/drums/hit", (), "event", "Ask for drums on the next frame (what a MIDI channel-10 note does).", g)
+    "Drums: auto (model decides), off (no drums), on (play drums).", g, default=("auto",), field="drums")
+add("/drums/hit", (), "event", "Ask for drums on the next frame (what a MIDI channel-10 note does).", g,
+    role="playing")
 add("/midi/channel", (i("channel", 0, 16),), "rw",
     "MIDI input channel for notes, 1..16; 0 = all channels (channel 10 is drums either way).",
-    g, default=(0,))
+    g, default=(0,), route="daemon")
 
 # --------------------------------------------------------------------------- sampling and guidance
 
 g = "sampling"
 add("/guidance/style", (f("scale", -1.0, 7.0),), "rw",
-    "Prompt guidance (CFG, 0.2 steps): how strongly the style prompts are followed.", g, default=(3.0,))
+    "Prompt guidance (CFG, 0.2 steps): how strongly the style prompts are followed.", g, default=(3.0,),
+    field="guidance.0")
 add("/guidance/notes", (f("scale", -1.0, 7.0),), "rw",
-    "Note guidance (CFG, 0.2 steps): how strongly the note states are followed.", g, default=(1.0,))
+    "Note guidance (CFG, 0.2 steps): how strongly the note states are followed.", g, default=(1.0,),
+    field="guidance.1")
 add("/guidance/drums", (f("scale", -1.0, 7.0),), "rw",
-    "Drum guidance (CFG, 1.0 steps): how strongly the drum mode is followed.", g, default=(1.0,))
+    "Drum guidance (CFG, 1.0 steps): how strongly the drum mode is followed.", g, default=(1.0,),
+    field="guidance.2")
 add("/temperature", (f("temperature", 0.0, 4.0),), "rw",
-    "Sampling temperature; 0 = greedy (always the most likely token).", g, default=(1.3,))
+    "Sampling temperature; 0 = greedy (always the most likely token).", g, default=(1.3,),
+    field="temperature")
 add("/topk", (i("k", 1, 1024),), "rw", "Sample from the k most likely tokens of each RVQ level.", g,
-    default=(40,))
+    default=(40,), field="top_k")
 add("/seed", (i("seed", 0, 2**31 - 1),), "rw",
     "Random seed; the same seed, model and events give the same audio. Applied at the next reset.",
-    g, default=(0,))
+    g, default=(0,), field="seed")
 add("/seed/rotation", (i("rotation", 0, 2**31 - 1),), "rw",
-    "Added to the seed at each reset, for a new variation from the same context.", g, default=(0,))
+    "Added to the seed at each reset, for a new variation from the same context.", g, default=(0,),
+    field="rotation")
 
 # --------------------------------------------------------------------------- transport and output
 
 g = "transport"
-add("/reset", (), "event", "Start over from the reset target (start-up, prefill or loaded bank), with a short fade.", g)
-add("/reset/fade_ms", (f("ms", 0.0, 1000.0, "ms"),), "rw", "Fade length around a reset.", g, default=(20.0,))
+add("/reset", (), "event", "Start over from the reset target (start-up, prefill or loaded bank), with a short fade.", g,
+    role="action")
+add("/reset/fade_ms", (f("ms", 0.0, 1000.0, "ms"),), "rw", "Fade length around a reset.", g, default=(20.0,),
+    field="reset_fade_ms", role="output")
 add("/pause", (b("paused"),), "rw", "Pause generation; the output fades to silence and resumes where it left off.",
-    g, default=(False,))
-add("/bypass", (b("bypassed"),), "rw", "Output silence; generation idles.", g, default=(False,))
-add("/volume", (f("gain", -60.0, 12.0, "dB"),), "rw", "Output volume (smoothed).", g, default=(0.0,))
-add("/mute", (b("muted"),), "rw", "Mute the output (smoothed).", g, default=(False,))
+    g, default=(False,), field="pause", role="output")
+add("/bypass", (b("bypassed"),), "rw", "Output silence; generation idles.", g, default=(False,), field="bypass",
+    role="output")
+add("/volume", (f("gain", -60.0, 12.0, "dB"),), "rw", "Output volume (smoothed).", g, default=(0.0,),
+    field="volume_db", role="output")
+add("/mute", (b("muted"),), "rw", "Mute the output (smoothed).", g, default=(False,), field="mute", role="output")
 add("/latency_ms", (f("ms", 20.0, 2000.0, "ms"),), "rw",
-    "Latency budget: at most this much generated audio waits in the output queue.", g, default=(80.0,))
+    "Latency budget: at most this much generated audio waits in the output queue.", g, default=(80.0,),
+    field="latency_ms", role="output")
 add("/responsive", (b("on"),), "rw",
     "On a control change, drop queued-but-unplayed audio (with a fade) so the change is heard sooner.",
-    g, default=(False,))
-add("/prefill/audio", (s("path"),), "event",
-    "Seed the model's context with an audio file (up to 28 s); it becomes the reset target.", g)
+    g, default=(False,), field="responsive", role="output")
+add("/prefill/audio", (s("name"),), "event",
+    "Seed the model's context with an audio file (48 kHz; its first 28 s) from the data folder's prompts/; "
+    "it becomes the reset target. The file is read and encoded off the audio path; it lands on the first "
+    "frame after that.", g, guarded=True, role="action")
 add("/prefill/silence", (), "event",
     "Seed the context with silence; it becomes the reset target. Optional seconds (default 22).",
-    g, alt_args=((f("seconds", 0.04, 28.0, "s"),),))
+    g, alt_args=((f("seconds", 0.04, 28.0, "s"),),), role="action")
 add("/prefill/input", (f("seconds", 0.04, 28.0, "s"),), "event",
-    "Seed the context with the last seconds captured from the JACK inputs.", g)
-add("/bank/save", (i("bank", 1, 128),), "event", "Save the model state and controls to a bank.", g)
-add("/bank/load", (i("bank", 1, 128),), "event", "Load a bank as the reset target and reset to it.", g)
+    "Seed the context with the last seconds captured from the JACK inputs (kept in the data folder's "
+    "captures/, the newest 32 only, so the event log can replay it).", g, guarded=True, route="daemon")
+add("/bank/save", (i("bank", 1, 128),), "event",
+    "Save the model state and controls to a bank (banks/bank_NNN.safetensors in the data folder).", g,
+    guarded=True, role="action")
+add("/bank/load", (i("bank", 1, 128),), "event", "Load a bank as the reset target and reset to it.", g,
+    guarded=True, role="action", echoes=("*",))
 
 # --------------------------------------------------------------------------- effects
 
@@ -199,48 +229,56 @@ FX_DEFAULTS: dict[str, dict[str, object]] = {
     "gain": {"gain_db": 0.0},
 }
 add("/fx/bypass", (b("bypassed"),), "rw", "Bypass the whole post-effects chain (ramped).", "effects",
-    default=(False,))
+    default=(False,), route="effects")
 for name, params in FX_CHAIN.items():
     add(f"/fx/{name}/on", (b("on"),), "rw", f"Switch the {name} effect in or out (ramped, no click).",
-        "effects", default=(False,))
+        "effects", default=(False,), route="effects")
     for arg in params:
         unit = f" ({arg.unit})" if arg.unit else ""
         add(f"/fx/{name}/{arg.name}", (arg,), "rw", f"{name.capitalize()}: {arg.name.replace('_', ' ')}{unit}.",
-            "effects", default=(FX_DEFAULTS[name][arg.name],))
+            "effects", default=(FX_DEFAULTS[name][arg.name],), route="effects")
 
 # --------------------------------------------------------------------------- recording
 
-g = "recording"
-add("/record/start", (), "event", "Start recording the output to a WAV file (default: a timestamped name).",
-    g, alt_args=((s("path"),),))
-add("/record/stop", (), "event", "Stop recording and close the file.", g)
-add("/record/events/start", (), "event",
-    "Start writing the event log (frame-stamped OSC, JSON lines) that `mrtd render --events` replays.",
-    g, alt_args=((s("path"),),))
-add("/record/events/stop", (), "event", "Stop writing the event log.", g)
+g = "recording"  # the daemon opens and closes the files
+add_daemon("/record/start", (), "event",
+    "Start recording the output to a 24-bit WAV in the data folder's recordings/ (default: a timestamped "
+    "name). An existing file is kept unless the second argument is 1 (overwrite).",
+    g, alt_args=((s("name"),), (s("name"), b("overwrite"))), guarded=True)
+add_daemon("/record/stop", (), "event", "Stop recording and close the file.", g, guarded=True)
+add_daemon("/record/events/start", (), "event",
+    "Start writing the event log (frame-stamped OSC, JSON lines) that `mrtd render --events` replays, "
+    "to recordings/ (default: a timestamped name). An existing file is kept unless the second argument "
+    "is 1 (overwrite).",
+    g, alt_args=((s("name"),), (s("name"), b("overwrite"))), guarded=True)
+add_daemon("/record/events/stop", (), "event", "Stop writing the event log.", g, guarded=True)
 
 # --------------------------------------------------------------------------- daemon and feedback
 
-g = "daemon"
-add("/ping", (), "event", "Replies /mrtd/pong to the sender.", g, reply="/mrtd/pong")
-add("/pong", (), "r", "Reply to /mrtd/ping.", g)
-add("/status", (), "event",
+g = "daemon"  # answered by the network servers and the hub
+add_server("/ping", (), "event", "Replies /mrtd/pong to the sender.", g, reply="/mrtd/pong")
+add_server("/pong", (), "r", "Reply to /mrtd/ping.", g)
+add_server("/status", (), "event",
     "Replies /mrtd/status with: model, device, frames/s, queue ms, underruns, xruns, latency ms, frame.",
     g, reply="/mrtd/status")
-add("/subscribe", (i("port", 1, 65535),), "event",
+add_server("/subscribe", (i("port", 1, 65535),), "event",
     "Send every state change and the meters (10 Hz or more) to this port (of the sender's host, or the host given first); "
     "replies to this host's messages go there too. With no argument: to the sender itself (over TCP: this connection).",
     g, alt_args=((), (s("host", 255), i("port", 1, 65535))), reply="/mrtd/subscribed")
-add("/subscribed", (s("host", 255), i("port", 1, 65535)), "r",
+add_server("/subscribed", (s("host", 255), i("port", 1, 65535)), "r",
     "Reply to /mrtd/subscribe: where feedback now goes (the current state follows there).", g)
-add("/unsubscribe", (i("port", 1, 65535),), "event",
+add_server("/unsubscribe", (i("port", 1, 65535),), "event",
     "Stop sending feedback to this port (same arguments as /mrtd/subscribe).",
     g, alt_args=((), (s("host", 255), i("port", 1, 65535))))
-add("/get", (s("address", 255),), "event", "Replies with the address's current value, as if it had been set.", g)
-add("/error", (s("address", 255), s("reason", 1024)), "r", "Sent back when a message is refused; nothing changed.", g)
-add("/meters", (f("peak_l", 0.0, 16.0), f("peak_r", 0.0, 16.0), f("rms_l", 0.0, 16.0), f("rms_r", 0.0, 16.0),
+add_server("/auth", (s("token", 255),), "event",
+    "Authorise the sender's host for recording, banks, prefill and audio prompts when the daemon listens "
+    "beyond this machine (`mrtd serve --host`); the token is printed at start-up (or set with --token). "
+    "Senders on this machine need none.", g)
+add_server("/get", (s("address", 255),), "event", "Replies with the address's current value, as if it had been set.", g)
+add_server("/error", (s("address", 255), s("reason", 1024)), "r", "Sent back when a message is refused; nothing changed.", g)
+add_server("/meters", (f("peak_l", 0.0, 16.0), f("peak_r", 0.0, 16.0), f("rms_l", 0.0, 16.0), f("rms_r", 0.0, 16.0),
                 f("fps", 0.0, 10000.0), f("queue_ms", 0.0, 100000.0, "ms")), "r",
     "Output levels (linear), generation frames/s and queued audio, sent to subscribers.", g)
-add("/frame", (i("frame", 0, 2**31 - 1),), "r", "Index of the frame being generated (25 per second).", g)
+add_server("/frame", (i("frame", 0, 2**31 - 1),), "r", "Index of the frame being generated (25 per second).", g)
 
 NAMESPACE = Namespace(_PARAMS)

@@ -11,11 +11,14 @@ is a :class:`SchemaError` with a reason fit for an ``/mrtd/error`` reply.
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
 Kind = Literal["float", "int", "bool", "enum", "string", "blob"]
 Access = Literal["rw", "r", "w", "event"]
+Route = Literal["engine", "effects", "daemon", "server"]
+Role = Literal["", "output", "playing", "action"]
 
 # OSC type tags accepted for each kind (python-osc decodes i/h as int, f/d as float).
 _NUMERIC = (int, float)
@@ -130,6 +133,28 @@ class Param:
     max_count: int | None = None
     reply: str = ""  # address of the reply this message causes, if any
     alt_args: tuple[tuple[Arg, ...], ...] = ()  # other accepted argument lists (optional args)
+    # touches the daemon's files (recording, banks, prefill, audio prompts): a sender on
+    # another machine needs the daemon's token first (/mrtd/auth) when it listens beyond loopback
+    guarded: bool = False
+    # where a message goes: "engine" (controls applied on a frame), "effects" (the engine's
+    # effects chain), "daemon" (recording, MIDI channel, input capture) or "server" (the
+    # network servers and the hub answer it: ping, status, subscriptions, auth, meters)
+    route: Route = "engine"
+    # the engine state a plain control sets and reads back: an attribute of the controls
+    # ("temperature"), or an item of a list attribute ("guidance.0"); "" when handled by code
+    field: str = ""
+    # how an engine control behaves: "" generation state (a responsive cut, saved in banks),
+    # "output" (volume, latency: neither), "playing" (note gestures: no cut, not banked),
+    # "action" (reset, prefill, banks: the engine runs it)
+    role: Role = ""
+    # readable addresses whose values change as a side effect; subscribers are told them
+    # too ("*": all readable state, as after a bank load)
+    echoes: tuple[str, ...] = ()
+
+    @property
+    def banked(self) -> bool:
+        """Saved in a state bank: generation state the engine holds in a field."""
+        return self.route == "engine" and self.role == "" and bool(self.field) and self.access == "rw"
 
     @property
     def repeats(self) -> bool:
@@ -177,6 +202,15 @@ class Param:
             d["reply"] = self.reply
         if self.alt_args:
             d["alt_args"] = [[a.to_dict() for a in alt] for alt in self.alt_args]
+        if self.guarded:
+            d["guarded"] = True
+        d["route"] = self.route
+        if self.field:
+            d["field"] = self.field
+        if self.role:
+            d["role"] = self.role
+        if self.echoes:
+            d["echoes"] = list(self.echoes)
         return d
 
 
@@ -221,6 +255,13 @@ class Namespace:
             raise SchemaError("read-only")
         return param.validate(values)
 
+    def match(self, pattern: str) -> list[Param]:
+        """The addresses an OSC 1.0 address pattern (``*``, ``?``, ``[a-z]``, ``[!0-9]``,
+        ``{a,b}``) matches among those a client may send (not read-only ones), in
+        namespace order. SchemaError for a malformed pattern."""
+        rx = pattern_regex(pattern)
+        return [p for p in self.params if p.access != "r" and rx.fullmatch(p.address)]
+
     def groups(self) -> list[str]:
         seen: dict[str, None] = {}
         for p in self.params:
@@ -229,6 +270,66 @@ class Namespace:
 
     def to_dict(self) -> dict[str, Any]:
         return {"prefix": "/mrtd", "params": [p.to_dict() for p in self.params]}
+
+
+PATTERN_CHARS = frozenset("*?[]{}")
+
+
+def is_pattern(address: str) -> bool:
+    """True when ``address`` is an OSC address pattern rather than a plain address."""
+    return not PATTERN_CHARS.isdisjoint(address)
+
+
+def pattern_regex(pattern: str) -> re.Pattern[str]:
+    """An OSC 1.0 address pattern as a regular expression. No wildcard crosses a ``/``;
+    ``[!…]`` negates a class, ``-`` in a class is a range, ``{a,b}`` is a choice of
+    literal strings."""
+    if len(pattern) > 255 or not pattern.startswith("/"):
+        raise SchemaError("an address pattern starts with / and is at most 255 characters")
+    out, i, n = [], 0, len(pattern)
+    while i < n:
+        c = pattern[i]
+        if c == "*":
+            out.append("[^/]*")
+        elif c == "?":
+            out.append("[^/]")
+        elif c == "[":
+            end = pattern.find("]", i + 1)
+            if end < 0:
+                raise SchemaError("unclosed [ in the address pattern")
+            body = pattern[i + 1:end]
+            neg = body.startswith("!")
+            body = body[1:] if neg else body
+            if not body or "/" in body:
+                raise SchemaError("empty or invalid [] in the address pattern")
+            parts, j = [], 0
+            while j < len(body):
+                if j + 2 < len(body) and body[j + 1] == "-":
+                    lo, hi = body[j], body[j + 2]
+                    if lo > hi:
+                        raise SchemaError(f"range {lo}-{hi} runs backwards in the address pattern")
+                    parts.append(f"{re.escape(lo)}-{re.escape(hi)}")
+                    j += 3
+                else:
+                    parts.append(re.escape(body[j]))
+                    j += 1
+            out.append(f"[{'^/' if neg else ''}{''.join(parts)}]")
+            i = end
+        elif c == "{":
+            end = pattern.find("}", i + 1)
+            if end < 0:
+                raise SchemaError("unclosed { in the address pattern")
+            choices = pattern[i + 1:end].split(",")
+            if any("/" in x for x in choices):
+                raise SchemaError("a {} choice cannot hold /")
+            out.append("(?:" + "|".join(re.escape(x) for x in choices) + ")")
+            i = end
+        elif c in "]}":
+            raise SchemaError(f"unmatched {c} in the address pattern")
+        else:
+            out.append(re.escape(c))
+        i += 1
+    return re.compile("".join(out))
 
 
 def _num(x: float | None) -> str:

@@ -16,9 +16,9 @@ from pathlib import Path
 
 import torch
 
-from mrtd.bench_env import environment
-from mrtd.model.codec_config import CodecConfig
-from mrtd.model.codec_decoder import SpectroStreamDecoder, place
+from mrtd.devtools.bench_env import environment
+from mrtd.model.mrt2.codec_config import CodecConfig
+from mrtd.model.mrt2.codec_decoder import SpectroStreamDecoder, place
 
 WIDTHS = {"tiny": replace(CodecConfig(), decoder_base_conv_depth=4, num_features=8), "real": CodecConfig()}
 

@@ -19,8 +19,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from mrtd.bench_env import environment
-from mrtd.daemon.effects import EffectsChain
+from mrtd.devtools.bench_env import environment
+from mrtd.effects.chain import EffectsChain
 from mrtd.osc_schema.namespace import FX_CHAIN
 
 SR, BLOCK = 48000, 1920

@@ -16,10 +16,10 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from mrtd.bench_env import environment
-from mrtd.daemon.demo import build_demo
-from mrtd.daemon.engine import Engine
-from mrtd.daemon.render import render
+from mrtd.devtools.bench_env import environment
+from mrtd.engine.demo import build_demo
+from mrtd.engine.engine import Engine
+from mrtd.engine.render import render
 
 
 def main() -> None:

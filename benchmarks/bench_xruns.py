@@ -20,7 +20,7 @@ import sys
 import time
 from pathlib import Path
 
-from mrtd.bench_env import environment
+from mrtd.devtools.bench_env import environment
 
 
 def wait_jackd(name: str, proc: subprocess.Popen) -> None:

@@ -101,7 +101,7 @@ def http_ms(port: int) -> float | None:
 
 def clients(port: int, n: int, seconds: float, rate: float) -> None:
     """The client process: prints "ready ..." once every listener is in, then a JSON line."""
-    from mrtd.daemon.osc_packet import encode_message
+    from mrtd.remote.osc.packet import encode_message
 
     sender = ws_open(port)
     assert sender is not None, "the sending websocket was refused"
@@ -188,11 +188,11 @@ async def _loop_lag(out: list[float], stop: asyncio.Event) -> None:
 def run_once(n: int, seconds: float, rate: float, threads: int, limits: dict[str, int], busy: int = 0) -> dict[str, Any]:
     import torch
 
-    from mrtd.daemon.demo import build_demo
-    from mrtd.daemon.engine import Engine
-    from mrtd.daemon.hub import Hub
-    from mrtd.daemon.loop import LoopThread
-    from mrtd.daemon.oscquery import OscQueryServer
+    from mrtd.engine.demo import build_demo
+    from mrtd.engine.engine import Engine
+    from mrtd.remote.hub import Hub
+    from mrtd.remote.loop import LoopThread
+    from mrtd.remote.oscquery import OscQueryServer
 
     torch.set_num_threads(threads)
     engine = Engine(*build_demo())
@@ -303,7 +303,7 @@ def main() -> None:
     ap.add_argument("--label", default="", help="what code this is (before/after), recorded")
     ap.add_argument("--out", default=str(Path(__file__).parent / "results" / "ws_listeners.json"))
     a = ap.parse_args()
-    from mrtd.bench_env import environment
+    from mrtd.devtools.bench_env import environment
 
     import mrtd
 

@@ -49,7 +49,7 @@
 						700.0,
 						20.0
 					],
-					"text": "mrtd notes \u2014 generated from mrtd/osc_schema by `python -m mrtd.osc_schema clients`; do not edit by hand"
+					"text": "mrtd notes \u2014 generated from mrtd/osc_schema by `python -m mrtd.devtools.clients`; do not edit by hand"
 				}
 			},
 			{

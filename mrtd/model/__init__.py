@@ -1,5 +1,2 @@
-"""Magenta RealTime 2 in PyTorch: depthformer language model and SpectroStream codec.
-
-Loads the official ``.safetensors`` layout unchanged; proven against the official
-JAX implementation by ``mrtd verify`` (see tests/fixtures/README.md).
-"""
+"""The models: Magenta RealTime 2 (``mrt2/``) in PyTorch, and MusicCoCa (text and audio
+style embeddings) through the official ``.tflite`` files."""

@@ -1,0 +1,63 @@
+"""``mrtd bench``: its options (argparse only: no torch at import time)."""
+
+from __future__ import annotations
+
+import argparse
+
+from mrtd.cli.options import add_manifest
+from mrtd.devtools.bench import _DTYPES, DEFAULT_CONTROL, SIZES
+
+
+def run(args: argparse.Namespace) -> int:
+    from mrtd.devtools.bench import run_bench
+
+    return run_bench(args)
+
+
+def add_bench(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
+    p = sub.add_parser(
+        "bench", help="measure frames/s, real-time factor and latency; write JSON",
+        description="Benchmark the whole-frame step (temporal + 12 depth levels + sampler + codec) "
+        "on random weights of a model size or a checkpoint: frames/s and real-time factor per "
+        "stage and per frame, frame-time percentiles, time to first audio, peak memory and "
+        "(--latency) control-to-audio latency. Real time = 25 frames/s per stream.")
+    p.add_argument("--size", choices=SIZES, default="demo",
+                   help="model shapes with random weights (default: demo; mrt2_base is 2.4 B parameters)")
+    p.add_argument("--checkpoint", metavar="CKPT", help="real weights instead of --size (official layout)")
+    add_manifest(p, config_alias=True, help="config for --checkpoint (default: inferred)")
+    p.add_argument("--device", default="cpu", help="cpu or cuda (cuda:N) (default: cpu)")
+    p.add_argument("--dtype", choices=_DTYPES, default="float32", help="language-model compute dtype")
+    p.add_argument("--codec-dtype", choices=_DTYPES, default="float32",
+                   help="codec conv dtype (default float32 as the official; bfloat16 has no reference)")
+    p.add_argument("--int8", action="store_true",
+                   help="int8 weight-only language model (per-channel scales; needs --dtype bfloat16)")
+    p.add_argument("--layout", choices=("auto", "row", "col"), default="auto",
+                   help="memory layout of the projection matrices (default auto: col for CPU float32 "
+                   "with <= 3 streams, else row)")
+    p.add_argument("--codec-layout", choices=("auto", "default", "channels_last"), default="auto",
+                   help="memory format of the codec conv weights (default auto: channels_last for CPU "
+                   "float32, else default)")
+    p.add_argument("--streams", type=int, default=1, help="independent streams in one batched step")
+    p.add_argument("--frames", type=int, help="timed frames (default by size and device)")
+    p.add_argument("--warmup", type=int, help="untimed frames first (default: attention window + 8)")
+    p.add_argument("--threads", type=int, default=1, help="torch CPU threads (default 1; 0 = torch's choice)")
+    p.add_argument("--graph", action=argparse.BooleanOptionalAction, default=True,
+                   help="CUDA: replay the frame as a CUDA graph (default on; ignored on the CPU)")
+    p.add_argument("--compile", action="store_true",
+                   help="torch.compile the temporal and depth stages (minutes of compiling first; "
+                   "checked against the eager step)")
+    p.add_argument("--seed", type=int, default=0, help="weights and sampling seed (default 0)")
+    p.add_argument("--no-parity", dest="parity", action="store_false",
+                   help="skip the parity gate on the tiny official reference")
+    p.add_argument("--latency", action="store_true",
+                   help="also measure control-to-audio latency through the real Engine (CPU)")
+    p.add_argument("--latency-control", default=DEFAULT_CONTROL, metavar="'ADDRESS ARGS'",
+                   help=f"the control posted (default: '{DEFAULT_CONTROL}')")
+    p.add_argument("--latency-trials", type=int, default=5, help="changes measured (default 5)")
+    p.add_argument("--latency-paced", action="store_true",
+                   help="run the engine's live thread against a wall-clock reader (default: pulled, "
+                   "unpaced, deterministic)")
+    p.add_argument("--period", type=int, default=256, help="reader period in samples for --latency (default 256)")
+    p.add_argument("--json", metavar="FILE", help="write the figures and the environment as JSON")
+    p.set_defaults(run=run)
+    return p

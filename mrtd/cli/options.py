@@ -1,0 +1,41 @@
+"""Options that several commands share, so each means one thing everywhere."""
+
+from __future__ import annotations
+
+import argparse
+
+DTYPES = ("auto", "float32", "bfloat16")
+
+
+def add_manifest(p: argparse.ArgumentParser, *, config_alias: bool, help: str) -> None:
+    """``--manifest MANIFEST.json`` (the model config); ``--config`` stays an alias where it
+    meant the manifest before (render, verify, bench), not in serve (its TOML file)."""
+    flags = ["--manifest", "--config"] if config_alias else ["--manifest"]
+    p.add_argument(*flags, dest="manifest", metavar="MANIFEST.json", help=help)
+
+
+def add_model_args(p: argparse.ArgumentParser, *, config_alias: bool, required: bool) -> None:
+    """The model options `render` and `serve` share: what to load, where it runs, seed,
+    CPU threads."""
+    src = p.add_mutually_exclusive_group(required=required)
+    src.add_argument("--size", choices=["mrt2_small", "mrt2_base"],
+                     help="an official model found on disk (see 'mrtd weights list')")
+    src.add_argument("--checkpoint", metavar="CKPT", help="generation checkpoint (.safetensors, official layout)")
+    src.add_argument("--demo", action="store_true", help="the embedded untrained demo model (no files needed)")
+    p.add_argument("--weights", metavar="DIR", help="where the official files are: checkpoints for --size, "
+                   "MusicCoCa for text/audio prompts (default: MRTD_WEIGHTS, the Hugging Face cache, "
+                   "~/Documents/Magenta/magenta-rt-v2)")
+    add_manifest(p, config_alias=config_alias, help="model config (default: inferred from the checkpoint)")
+    p.add_argument("--encoder", metavar="ENCODER.safetensors",
+                   help="SpectroStream encoder for audio prefill (default: encoder.safetensors beside the "
+                   "checkpoint or in resources/spectrostream/, if present)")
+    p.add_argument("--device", default="cpu", metavar="DEVICE",
+                   help="where the model and codec run: cpu, cuda or cuda:N (default: cpu)")
+    p.add_argument("--dtype", choices=DTYPES, default="auto",
+                   help="language-model compute dtype (default: float32 on cpu, bfloat16 on cuda); "
+                   "the codec stays float32")
+    p.add_argument("--graph", action=argparse.BooleanOptionalAction, default=True,
+                   help="CUDA: replay each frame as a CUDA graph (default: on; ignored on the CPU)")
+    p.add_argument("--seed", type=int, default=0, help="sampling seed (default: 0)")
+    p.add_argument("--threads", type=int, default=1,
+                   help="torch CPU threads (default: 1, fastest for small models; 0 = torch's choice)")

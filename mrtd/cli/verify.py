@@ -1,0 +1,41 @@
+"""``mrtd verify``: its options (argparse only: no torch at import time)."""
+
+from __future__ import annotations
+
+import argparse
+
+from mrtd.cli.options import add_manifest
+
+
+def run(args: argparse.Namespace) -> int:
+    from mrtd.devtools.verify import run_verify
+
+    return run_verify(args)
+
+
+def add_verify(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "verify",
+        help="check this install's model against official reference outputs",
+        description=(
+            "Run the PyTorch MRT2 model on the inputs stored in an official reference "
+            "file (.npz from the parity oracle) and compare. Prints one JSON object; "
+            "exit status 0 only when every check is within tolerance."
+        ),
+    )
+    p.add_argument("--checkpoint", metavar="CKPT", help="generation checkpoint (.safetensors, official layout)")
+    p.add_argument("--reference", metavar="REF.npz", required=True, help="reference outputs to compare with")
+    add_manifest(
+        p,
+        config_alias=True,
+        help="model config: a manifest whose 'config' object uses the official field names "
+        "(default: inferred from the checkpoint's tensor shapes)",
+    )
+    p.add_argument(
+        "--encoder",
+        metavar="ENCODER.safetensors",
+        help="SpectroStream encoder weights; with an encoder reference npz, checks the encoder",
+    )
+    p.add_argument("--dtype", choices=["float32", "bfloat16"], default="float32", help="compute dtype (default: float32)")
+    p.add_argument("--device", default="cpu", help="torch device, e.g. cpu or cuda (default: cpu)")
+    p.set_defaults(run=run)

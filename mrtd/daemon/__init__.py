@@ -1,1 +1,0 @@
-"""The live side of mrtd: engine, JACK client, OSC server, MIDI input, effects, CLI glue."""

@@ -1,0 +1,144 @@
+"""Building an engine: the model (demo, a checkpoint, or an official size found on disk),
+the device and dtype it runs in, MusicCoCa for style prompts, the SpectroStream encoder
+for audio prefill. ``mrtd serve`` and ``mrtd render`` build theirs here."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from mrtd.errors import UserError
+
+if TYPE_CHECKING:
+    from mrtd.engine.engine import Engine
+
+
+def load_engine(checkpoint: str | None, config: str | None, demo: bool, seed: int,
+                encoder: str | None = None, *, size: str | None = None, weights: str | None = None,
+                style_sync: bool = False, device: str = "cpu", dtype: str = "auto", graph: bool = True,
+                **kw) -> Engine:
+    """An engine on the demo model, a checkpoint, or an official size found on disk, with
+    MusicCoCa for text/audio prompts when its files are found.
+
+    ``device``: cpu, cuda or cuda:N (model, codec, encoder and the frame's buffers);
+    ``dtype``: the language model's compute dtype, float32 | bfloat16 | auto (float32 on
+    the CPU, bfloat16 on CUDA); the codec stays float32 as the official. ``graph``: on
+    CUDA, the frame is captured as a CUDA graph after its warm-up (eager, with a logged
+    warning, if capture fails). Weight layouts: the faster one measured for the device
+    and dtype for checkpoints (``best_layout``, ``best_codec_layout``); the demo keeps its
+    construction layouts (no gain at its size, and CPU float32 stays ``build_demo()``
+    bit for bit).
+
+    The SpectroStream encoder (audio prefill) is ``encoder`` if given, else
+    ``encoder.safetensors`` found beside the checkpoint or in the official resources
+    folder, else none (audio prefill then answers a clear error). ``style_sync``: prompt
+    encoding waits for its result (offline rendering: deterministic)."""
+    import torch
+
+    from mrtd.engine.engine import Engine
+
+    dev, lm_dtype = resolve_device(device, dtype)
+    codec_dtype = torch.float32
+    if size:
+        from mrtd.weights.find import find_checkpoint
+
+        checkpoint = str(find_checkpoint(size, weights))
+    if demo:
+        from mrtd.engine.demo import build_demo
+
+        model, dec = build_demo(device=dev, dtype=lm_dtype)
+    elif checkpoint:
+        from mrtd.model.mrt2.codec_decoder import load_decoder
+        from mrtd.model.mrt2.config import MRT2Config
+        from mrtd.model.mrt2.depthformer import load_depthformer
+        from mrtd.weights.check import check_file
+
+        if Path(checkpoint).is_dir():
+            raise UserError(f"checkpoint {checkpoint} is a folder; give the .safetensors file")
+        if not Path(checkpoint).is_file():
+            raise UserError(f"checkpoint not found: {checkpoint}")
+        problem = check_file(checkpoint)
+        if problem:
+            raise UserError(f"checkpoint {checkpoint}: {problem}")
+        cfg = MRT2Config.from_manifest(config) if config else None
+        from mrtd.model.mrt2.framestep import best_codec_layout, set_codec_layout
+
+        model = load_depthformer(checkpoint, cfg, device=dev, dtype=lm_dtype)  # in its best_layout
+        dec = load_decoder(checkpoint, cfg.codec if cfg else None, device=dev, dtype=codec_dtype)
+        set_codec_layout(dec, best_codec_layout(dev, codec_dtype))
+        kw["encoder"] = _find_encoder(checkpoint, encoder, dev, codec_dtype)
+    else:
+        raise UserError("give --checkpoint CKPT, --size NAME or --demo")
+    if demo and encoder:
+        raise UserError("--encoder needs --checkpoint (the demo model has no encoder)")
+    engine = Engine(model, dec, seed=seed, style=load_style(weights, sync=style_sync), **kw)
+    engine.source = checkpoint or "the embedded demo"
+    if graph and dev.type == "cuda":
+        engine.capture()  # falls back to eager with a logged warning
+    return engine
+
+
+DTYPES = ("auto", "float32", "bfloat16")  # as mrtd.cli.options offers them
+
+
+def resolve_device(device: str | None, dtype: str | None = "auto"):
+    """(torch.device, torch.dtype) for ``--device`` / ``--dtype``; a CUDA device that this
+    machine or this torch build does not have is a UserError saying why."""
+    import torch
+
+    text = (device or "cpu").strip().lower()
+    try:
+        dev = torch.device(text)
+    except (RuntimeError, ValueError):
+        dev = None
+    if dev is None or dev.type not in ("cpu", "cuda") or (dev.type == "cpu" and dev.index not in (None, 0)):
+        raise UserError(f"--device must be cpu, cuda or cuda:N, got {device!r}")
+    if dev.type == "cuda":
+        if torch.version.cuda is None:
+            raise UserError(f"CUDA is not available: torch {torch.__version__} was built without CUDA; "
+                            "use --device cpu")
+        if not torch.cuda.is_available():
+            raise UserError(f"CUDA is not available: no GPU found (torch {torch.__version__}, CUDA "
+                            f"{torch.version.cuda}); use --device cpu")
+        count = torch.cuda.device_count()
+        if dev.index is not None and dev.index >= count:
+            raise UserError(f"--device {device}: only {count} CUDA device(s) found (cuda:0..cuda:{count - 1})")
+        dev = torch.device("cuda", dev.index if dev.index is not None else torch.cuda.current_device())
+    else:
+        dev = torch.device("cpu")
+    name = dtype or "auto"
+    if name == "auto":
+        name = "bfloat16" if dev.type == "cuda" else "float32"
+    if name not in ("float32", "bfloat16"):
+        raise UserError(f"--dtype must be one of {', '.join(DTYPES)}, got {dtype!r}")
+    return dev, getattr(torch, name)
+
+
+def load_style(weights: str | None, *, sync: bool = False):
+    """The prompt-slot encoder: MusicCoCa from the files found (``--weights``,
+    MRTD_WEIGHTS, the Hugging Face cache, the official folder), or none."""
+    from mrtd.controls.style import StyleEncoder
+    from mrtd.weights.find import find_musiccoca
+
+    where = ("Get them with 'mrtd weights download' or put the official resources/musiccoca/ files "
+             "in a folder given by --weights DIR; 'mrtd weights list' shows what is found.")
+    found = find_musiccoca(weights)
+    if found is None:
+        return StyleEncoder(None, sync=sync, where=where)
+    from mrtd.model.musiccoca import MusicCoCa
+
+    return StyleEncoder(MusicCoCa(found), sync=sync, where=where)
+
+
+def _find_encoder(checkpoint: str, explicit: str | None, device=None, dtype=None):
+    from mrtd.model.mrt2.checkpoint import CheckpointError
+    from mrtd.model.mrt2.codec_encoder import find_encoder_file, load_encoder
+
+    try:
+        path = find_encoder_file(checkpoint, explicit)
+    except CheckpointError:
+        if explicit:
+            raise
+        return None
+    kw = {} if device is None else {"device": device, "dtype": dtype}
+    return load_encoder(path, checkpoint, **kw)

@@ -19,11 +19,12 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from mrtd.constants import FRAME, SAMPLE_RATE
 from mrtd.devtools.bench_env import environment
 from mrtd.effects.chain import EffectsChain
 from mrtd.osc_schema.namespace import FX_CHAIN
 
-SR, BLOCK = 48000, 1920
+SR, BLOCK = SAMPLE_RATE, FRAME
 FX = "/mrtd/fx/"
 
 

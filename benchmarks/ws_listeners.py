@@ -303,9 +303,8 @@ def main() -> None:
     ap.add_argument("--label", default="", help="what code this is (before/after), recorded")
     ap.add_argument("--out", default=str(Path(__file__).parent / "results" / "ws_listeners.json"))
     a = ap.parse_args()
-    from mrtd.devtools.bench_env import environment
-
     import mrtd
+    from mrtd.devtools.bench_env import environment
 
     limits = {k: v for k, v in (("max_websockets", a.max_websockets), ("max_connections", a.max_connections))
               if v is not None}

@@ -35,7 +35,7 @@ import numpy as np
 
 from mrtd.audio.output import OutputQueue
 from mrtd.audio.rings import AudioRing, MidiRing
-from mrtd.constants import SAMPLE_RATE
+from mrtd.constants import CHANNELS, SAMPLE_RATE
 from mrtd.errors import UserError
 
 log = logging.getLogger("mrtd.jack")
@@ -57,8 +57,8 @@ AUDIO_IN = ("in_L", "in_R")
 MIDI_IN = "midi_in"
 CAPTURE_S = 30.0
 FREEWHEEL_WAIT_S = 5.0
-RATE_HELP = ("MRT2 is a 48 kHz model: start jackd with '-r 48000', or with PipeWire run "
-             "'pw-metadata -n settings 0 clock.force-rate 48000'")
+RATE_HELP = (f"MRT2 is a {SAMPLE_RATE // 1000} kHz model: start jackd with '-r {SAMPLE_RATE}', or with "
+             f"PipeWire run 'pw-metadata -n settings 0 clock.force-rate {SAMPLE_RATE}'")
 
 
 class JackHost:
@@ -79,7 +79,7 @@ class JackHost:
         self.lost = threading.Event()  # set by the shutdown callback
         self.freewheel = False
         self.blocksize = 0
-        self._buf = np.zeros((MAX_PERIOD, 4), np.float32)
+        self._buf = np.zeros((MAX_PERIOD, len(AUDIO_OUT)), np.float32)  # wet L/R, dry L/R
         self._connected: list[tuple[str, str]] = []
         # playback clock: written by the callback, read by others (seq-checked)
         self._seq = 0
@@ -204,8 +204,8 @@ class JackHost:
         self.engine.read_into(buf)
         for i, p in enumerate(AUDIO_OUT):
             self._ports[p].get_array()[:] = buf[:, i]
-        self.tap.write(buf[:, :2])
-        cap = buf[:, :2]  # reuse: the output copy is done
+        self.tap.write(buf[:, :CHANNELS])
+        cap = buf[:, :CHANNELS]  # reuse: the output copy is done
         cap[:, 0] = self._ports["in_L"].get_array()
         cap[:, 1] = self._ports["in_R"].get_array()
         self.capture.write(cap, overwrite=True)

@@ -24,7 +24,8 @@ def start_jackd(backend: str, period: int = 256) -> tuple[subprocess.Popen, str]
         if proc.poll() is not None:
             err = (proc.stderr.read() if proc.stderr else "").strip().splitlines()[-3:]
             raise UserError(f"jackd -d {backend} failed: {' / '.join(err) or 'exit ' + str(proc.returncode)}")
-        ok = subprocess.run(["jack_lsp", "-s", name], capture_output=True, env={**os.environ, "JACK_NO_START_SERVER": "1"})
+        ok = subprocess.run(["jack_lsp", "-s", name], capture_output=True, check=False,
+                            env={**os.environ, "JACK_NO_START_SERVER": "1"})
         if ok.returncode == 0:
             return proc, name
         time.sleep(0.05)

@@ -1,11 +1,12 @@
 """The output queue between the generation thread and the audio callback.
 
 One producer (the generation thread) writes whole 40 ms frames; one consumer (the JACK
-process callback, later) reads periods of any size. The queue is a single-producer
-single-consumer ring of one preallocated float32 array: each side only ever advances its
-own monotonic sample counter, and a Python int attribute store is atomic under the GIL,
-so there is no lock and :meth:`OutputQueue.read_into` allocates no buffers (only the
-small numpy view objects slicing needs).
+process callback) reads periods of any size. The queue is a single-producer
+single-consumer ring of one preallocated float32 array, copied in and out by
+:mod:`mrtd.audio.rings`' wrap-around copy: each side only ever advances its own
+monotonic sample counter, and a Python int attribute store is atomic under the GIL, so
+there is no lock and :meth:`OutputQueue.read_into` allocates no buffers (only the small
+numpy view objects slicing needs).
 
 What a musician hears from the reader side, all per sample, none of it a click:
 
@@ -29,9 +30,9 @@ import math
 
 import numpy as np
 
-from mrtd.constants import FRAME, SAMPLE_RATE
+from mrtd.audio.rings import pow2_at_least, ring_read, ring_write
+from mrtd.constants import CHANNELS, FRAME, SAMPLE_RATE
 
-CHANNELS = 2
 GAIN_TAU_S = 0.010
 MAX_LATENCY_MS = 2000.0
 
@@ -43,8 +44,7 @@ class OutputQueue:
                  sample_rate: int = SAMPLE_RATE, frame: int = FRAME, channels: int = CHANNELS):
         self.sample_rate, self.frame, self.channels = sample_rate, frame, channels
         cap = int(MAX_LATENCY_MS / 1000 * sample_rate) + 2 * frame + max_period
-        self.capacity = 1 << (cap - 1).bit_length()
-        self._mask = self.capacity - 1
+        self.capacity = pow2_at_least(cap)
         self._buf = np.zeros((self.capacity, channels), np.float32)
         # model frame index of each queued frame of audio (writes are whole frames, so a
         # stream sample s lives in slot (s // frame) % len): maps playback time to frames
@@ -103,11 +103,7 @@ class OutputQueue:
         if self.queued + n > self.capacity:
             raise OverflowError("output queue overflow (write without has_room)")
         self._frame_ids[(self.written // self.frame) % len(self._frame_ids)] = frame_id
-        start = self.written & self._mask
-        first = min(n, self.capacity - start)
-        self._buf[start:start + first] = audio[:first]
-        if first < n:
-            self._buf[: n - first] = audio[first:]
+        ring_write(self._buf, self.written, audio)
         self.written += n  # publish after the data is in place
 
     def frame_at(self, sample: int) -> int | None:
@@ -145,12 +141,8 @@ class OutputQueue:
                 take = min(take, self._fade_out_left)
             if take <= 0:
                 break
-            start = self.read & self._mask
-            first = min(take, self.capacity - start)
             seg = out[pos:pos + take]
-            seg[:first] = self._buf[start:start + first]
-            if first < take:
-                seg[first:] = self._buf[: take - first]
+            ring_read(self._buf, self.read, seg)
             self.read += take
             if self._fade_out_left:
                 self._apply_fade_out(seg, take)

@@ -1,27 +1,65 @@
-"""Lock-free single-producer single-consumer rings for the JACK thread's side channels.
+"""Rings: the one wrap-around copy, and the lock-free rings built on it.
 
-The JACK process callback may not wait on a lock another thread holds, so everything
-it hands out — the output tap (recording, meters), captured input audio and MIDI
-events — goes through one of these: a preallocated numpy array plus two monotonic
-counters, each advanced by one side only (an int attribute store is atomic under the
-GIL). The writer never blocks: when the reader falls behind, what does not fit is
-dropped and counted.
+Every ring in mrtd — the output queue the JACK callback plays from, the callback's side
+channels (output tap, input capture), the effects' delay line — is a preallocated array
+indexed by a monotonic sample counter modulo its length. :func:`ring_write` and
+:func:`ring_read` are the only code that splits a copy at the array's end; they copy into
+existing arrays and allocate nothing but numpy's slice views, so the JACK callback may
+call them.
+
+The JACK process callback may not wait on a lock another thread holds, so everything it
+hands out — the output tap (recording, meters), captured input audio and MIDI events —
+goes through a single-producer single-consumer ring: a preallocated numpy array plus two
+monotonic counters, each advanced by one side only (an int attribute store is atomic
+under the GIL). The writer never blocks: when the reader falls behind, what does not fit
+is dropped and counted.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from mrtd.constants import SAMPLE_RATE
+from mrtd.constants import CHANNELS, SAMPLE_RATE
+
+
+def ring_write(buf: np.ndarray, pos: int, block: np.ndarray) -> None:
+    """Copy ``block`` (at most ``len(buf)`` rows) into ``buf`` from row ``pos % len(buf)``
+    on, continuing at row 0 past the end. ``pos`` may be a monotonic stream counter."""
+    cap = buf.shape[0]
+    start = pos % cap
+    n = block.shape[0]
+    first = cap - start
+    if n <= first:
+        buf[start:start + n] = block
+    else:
+        buf[start:] = block[:first]
+        buf[:n - first] = block[first:]
+
+
+def ring_read(buf: np.ndarray, pos: int, out: np.ndarray) -> None:
+    """Fill ``out`` (at most ``len(buf)`` rows) from ``buf`` starting at row
+    ``pos % len(buf)``, continuing at row 0 past the end."""
+    cap = buf.shape[0]
+    start = pos % cap
+    n = out.shape[0]
+    first = cap - start
+    if n <= first:
+        out[:] = buf[start:start + n]
+    else:
+        out[:first] = buf[start:]
+        out[first:] = buf[:n - first]
+
+
+def pow2_at_least(n: int) -> int:
+    """The smallest power of two ≥ ``n`` (ring sizes: a modulo by it is a cheap mask)."""
+    return 1 << (max(int(n), 1) - 1).bit_length()
 
 
 class AudioRing:
     """Float32 ``[capacity, channels]`` ring: the RT thread writes, one thread reads."""
 
-    def __init__(self, seconds: float, channels: int = 2, sample_rate: int = SAMPLE_RATE):
-        n = int(seconds * sample_rate)
-        self.capacity = 1 << (n - 1).bit_length()
-        self._mask = self.capacity - 1
+    def __init__(self, seconds: float, channels: int = CHANNELS, sample_rate: int = SAMPLE_RATE):
+        self.capacity = pow2_at_least(int(seconds * sample_rate))
         self.buf = np.zeros((self.capacity, channels), np.float32)
         self.written = 0  # writer-owned
         self.read = 0  # reader-owned
@@ -38,12 +76,9 @@ class AudioRing:
                 n = room
                 if n <= 0:
                     return
-        start = self.written & self._mask
-        first = min(n, self.capacity - start)
-        self.buf[start:start + first] = block[:first]
-        if first < n:
-            self.buf[: n - first] = block[first:n]
-        self.written += n
+                block = block[:n]
+        ring_write(self.buf, self.written, block)
+        self.written += n  # publish after the data is in place
 
     def available(self) -> int:
         return self.written - self.read
@@ -51,11 +86,7 @@ class AudioRing:
     def read_into(self, out: np.ndarray) -> int:
         """Reader side: copy up to ``len(out)`` samples; returns how many."""
         n = min(out.shape[0], self.written - self.read)
-        start = self.read & self._mask
-        first = min(n, self.capacity - start)
-        out[:first] = self.buf[start:start + first]
-        if first < n:
-            out[first:n] = self.buf[: n - first]
+        ring_read(self.buf, self.read, out[:n])
         self.read += n
         return n
 
@@ -63,9 +94,9 @@ class AudioRing:
         """A copy of the newest ``n`` samples (rolling capture): up to 7/8 of the capacity,
         the last eighth being the writer's room while the copy is made."""
         n = min(n, self.written, self.capacity - self.capacity // 8)
-        end = self.written
-        idx = np.arange(end - n, end) & self._mask
-        return self.buf[idx].copy()
+        out = np.empty((n, self.buf.shape[1]), np.float32)
+        ring_read(self.buf, self.written - n, out)
+        return out
 
 
 class MidiRing:
@@ -80,7 +111,7 @@ class MidiRing:
         self.read = 0
         self.dropped = 0
 
-    def write(self, stamp: int, message) -> None:
+    def write(self, stamp: int, message: bytes | memoryview) -> None:
         """RT side: one message (a buffer of 1..3 bytes; longer ones, sysex, are ignored)."""
         n = len(message)
         if n == 0 or n > 3:

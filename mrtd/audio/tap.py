@@ -11,12 +11,13 @@ import logging
 import os
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
-from mrtd.constants import SAMPLE_RATE
+from mrtd.audio.rings import AudioRing
+from mrtd.constants import CHANNELS, SAMPLE_RATE
 from mrtd.errors import ControlError
 
 log = logging.getLogger("mrtd.tap")
@@ -25,17 +26,17 @@ log = logging.getLogger("mrtd.tap")
 class Tap:
     """Drains the JACK callback's output tap: meters, and the WAV recorder when armed."""
 
-    def __init__(self, ring, meter_window_s: float = 0.05):
+    def __init__(self, ring: AudioRing, meter_window_s: float = 0.05):
         self.ring = ring
         self.window = int(meter_window_s * SAMPLE_RATE)
-        self.levels = (0.0, 0.0, 0.0, 0.0)
-        self._block = np.zeros((4096, 2), np.float32)
-        self._acc = np.zeros((self.window, 2), np.float32)
+        self.levels = (0.0, 0.0, 0.0, 0.0)  # peak L, peak R, RMS L, RMS R of the last window
+        self._block = np.zeros((4096, CHANNELS), np.float32)
+        self._acc = np.zeros((self.window, CHANNELS), np.float32)
         self._fill = 0
-        self._file: Any = None
+        self._file: _Recording | None = None
         self.path: Path | None = None
         self._lock = threading.Lock()  # recorder open/close vs the drain (not the JACK thread)
-        self.on_error: Any = None  # (reason) -> None: a recording stopped by an OS error
+        self.on_error: Callable[[str], None] | None = None  # a recording stopped by an OS error
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="mrtd-tap", daemon=True)
 
@@ -50,48 +51,70 @@ class Tap:
 
     def record_start(self, fd: int, path: Path) -> Path:
         """Record from now on into the new file open on ``fd`` (the daemon made it in
-        recordings/, or the operator named it); closes a recording already running."""
-        import soundfile as sf
-
+        recordings/, or the operator named it); closes a recording already running.
+        The descriptor is the tap's from here on, closed exactly once, even when the file
+        cannot be opened as a WAV."""
         try:
-            f = sf.SoundFile(fd, "w", SAMPLE_RATE, 2, subtype="PCM_24", format="WAV", closefd=True)
+            rec = _Recording(fd, path)
         except (RuntimeError, OSError) as e:
-            os.close(fd)
             raise ControlError("/mrtd/record/start", f"cannot record to {path.name}: {e}") from None
         with self._lock:
-            old, self._file, self.path = self._file, f, path
+            old, self._file, self.path = self._file, rec, path
             self.ring.read = self.ring.written  # record from now on
         if old is not None:
-            old.close()
+            self._close(old)
         log.warning("recording to %s", path)
         return path
 
-    def record_stop(self) -> None:
-        with self._lock:
-            f, self._file = self._file, None
-            if f is not None:
-                self._drain()
-        if f is not None:
-            f.close()
-            log.warning("recording stopped: %s", self.path)
+    @property
+    def recording(self) -> bool:
+        return self._file is not None
 
-    def _drain(self) -> int:
+    def record_stop(self) -> None:
+        """Write what the ring still holds, then close the recording (if one runs)."""
+        with self._lock:
+            rec, self._file = self._file, None
+            if rec is not None:
+                rec = self._drain(rec)[1]
+        if rec is not None:
+            self._close(rec)
+            log.warning("recording stopped: %s", rec.path)
+
+    def drain(self) -> int:
+        """Meter (and record) everything the ring holds now; the samples taken. The tap
+        thread calls it every 10 ms; tests call it directly."""
+        with self._lock:
+            n, self._file = self._drain(self._file)
+            return n
+
+    def _drain(self, rec: _Recording | None) -> tuple[int, _Recording | None]:
+        """Under ``_lock``: drain the ring into the meters and ``rec`` (None: meters only).
+        Returns the samples taken and the recording still running (None once it failed)."""
         total = 0
         while (n := self.ring.read_into(self._block)) > 0:
             block = self._block[:n]
-            if self._file is not None:
+            if rec is not None:
                 try:
-                    self._file.write(np.clip(block, -1.0, 1.0))
+                    rec.write(block)
                 except (RuntimeError, OSError) as e:  # disk full, drive gone: stop, say so, play on
-                    f, self._file = self._file, None
-                    _close_quietly(f)
-                    reason = f"recording {self.path.name if self.path else ''} stopped: {e}"
-                    log.error("%s", reason)
-                    if self.on_error is not None:
-                        self.on_error(reason)
+                    rec.close(quiet=True)
+                    self._failed(f"recording {rec.path.name} stopped: {e}")
+                    rec = None
             self._meter(block)
             total += n
-        return total
+        return total, rec
+
+    def _close(self, rec: _Recording) -> None:
+        """Close a recording; a failure (its header cannot be finished) is reported."""
+        try:
+            rec.close()
+        except (RuntimeError, OSError) as e:
+            self._failed(f"recording {rec.path.name} may be incomplete: {e}")
+
+    def _failed(self, reason: str) -> None:
+        log.error("%s", reason)
+        if self.on_error is not None:
+            self.on_error(reason)
 
     def _meter(self, block: np.ndarray) -> None:
         pos = 0
@@ -108,14 +131,47 @@ class Tap:
 
     def _run(self) -> None:
         while not self._stop.is_set():
-            with self._lock:
-                n = self._drain()
+            n = self.drain()
             if not n:
                 time.sleep(0.01)
 
 
-def _close_quietly(f: Any) -> None:
-    try:
-        f.close()
-    except (RuntimeError, OSError) as e:
-        log.debug("closing a failed recording: %s", e)
+class _Recording:
+    """One WAV being written, and the descriptor it was opened on.
+
+    The tap owns the descriptor and closes it itself: libsndfile closes a descriptor it was
+    given when opening fails, so a second ``os.close`` of the same number could close a
+    file another thread has just opened. Samples are clipped to full scale (24-bit PCM).
+    """
+
+    def __init__(self, fd: int, path: Path):
+        import soundfile as sf
+
+        self.fd, self.path = fd, path
+        try:
+            self.file = sf.SoundFile(fd, "w", SAMPLE_RATE, CHANNELS, subtype="PCM_24", format="WAV", closefd=False)
+        except BaseException:
+            os.close(fd)
+            raise
+        self._clip = np.zeros((0, CHANNELS), np.float32)
+
+    def write(self, block: np.ndarray) -> None:
+        if len(self._clip) < len(block):
+            self._clip = np.empty_like(block)
+        clipped = self._clip[: len(block)]
+        np.clip(block, -1.0, 1.0, out=clipped)
+        self.file.write(clipped)
+
+    def close(self, quiet: bool = False) -> None:
+        """Finish the file and close the descriptor (once; later calls do nothing)."""
+        if self.fd < 0:
+            return
+        fd, self.fd = self.fd, -1
+        try:
+            self.file.close()
+        except (RuntimeError, OSError) as e:
+            if not quiet:
+                raise
+            log.debug("closing a failed recording: %s", e)
+        finally:
+            os.close(fd)

@@ -10,7 +10,10 @@ SUBTYPES = ("float", "pcm16", "pcm24")
 
 
 def run(args: argparse.Namespace) -> int:
+    from mrtd.cli.progress import show_loading_progress
     from mrtd.engine.render import run_render
+
+    show_loading_progress()
 
     return run_render(args)
 

@@ -146,10 +146,12 @@ def run_serve(args: argparse.Namespace) -> int:
         raise UserError("give --size NAME, --checkpoint CKPT or --demo (or set one in --config)")
     if len(chosen) > 1:
         raise UserError(f"{' and '.join(chosen)} exclude each other")
+    from mrtd.cli.progress import show_loading_progress
     from mrtd.daemon import Daemon
     from mrtd.engine.build import resolve_device
 
     resolve_device(args.device, args.dtype)  # no CUDA here: say so before starting anything
+    show_loading_progress()
     if not math.isfinite(args.meter_hz) or not 10 <= args.meter_hz <= 100:
         raise UserError("--meter-hz must be within 10..100")
     if not _loopback(args.host):

@@ -8,6 +8,7 @@ import sys
 from typing import Any
 
 from mrtd.errors import UserError
+from mrtd.weights.download import download
 from mrtd.weights.find import (
     CORRUPT,
     FOUND,
@@ -15,7 +16,6 @@ from mrtd.weights.find import (
     MUSICCOCA_AUDIO,
     MUSICCOCA_OPTIONAL,
     SIZES,
-    download,
     inventory,
 )
 

@@ -175,37 +175,79 @@ def first_audio_ms(fs) -> float:
             return 1000.0 * (time.perf_counter() - t0)
 
 
+class StageTimer:
+    """Times the intervals of one frame by walking :meth:`FrameStep.stages` (the same
+    frame :meth:`FrameStep.run` makes) with a mark before the first step and after each:
+    ``perf_counter`` floats on the CPU, CUDA events on the GPU. The frame itself never
+    times anything; this is the bench's switch for it."""
+
+    def __init__(self, fs):
+        self.fs = fs
+        self.steps = fs.stages()
+        self.names = [name for name, _ in self.steps]
+        self.on_cuda = fs.on_cuda
+
+    def run(self):
+        """One frame; returns (FrameOutput, marks)."""
+        import torch
+
+        marks = [self._mark()]
+        with torch.inference_mode():
+            for _, fn in self.steps:
+                fn()
+                marks.append(self._mark())
+        return self.fs.end_frame(), marks
+
+    def _mark(self):
+        if self.on_cuda:
+            import torch
+
+            ev = torch.cuda.Event(enable_timing=True)
+            ev.record(torch.cuda.current_stream(self.fs.device))
+            return ev
+        return time.perf_counter()
+
+    @staticmethod
+    def ms(marks: list) -> list[float]:
+        """Durations in ms between consecutive marks (synchronises on CUDA)."""
+        if marks and isinstance(marks[0], float):
+            return [1000.0 * (b - a) for a, b in zip(marks, marks[1:])]
+        if marks:
+            marks[-1].synchronize()
+        return [a.elapsed_time(b) for a, b in zip(marks, marks[1:])]
+
+
 def timed_frames(fs, n: int, stages: bool) -> tuple[list[float], dict[str, list[float]]]:
     """``n`` frames, each timed from the noise draw to the tokens and audio on the host;
-    with ``stages`` also the intervals of :meth:`FrameStep.run`."""
+    with ``stages`` also the intervals of the frame's steps (:class:`StageTimer`)."""
     frame_ms: list[float] = []
-    names = fs.stage_names()
-    per: dict[str, list[float]] = {k: [] for k in names}
+    timer = StageTimer(fs) if stages else None
+    per: dict[str, list[float]] = {k: [] for k in (timer.names if timer else fs.stage_names())}
     for _ in range(n):
         t0 = time.perf_counter()
-        if stages:
-            _, marks = fs.run(timing=True)
+        if timer is not None:
+            _, marks = timer.run()
         else:
             fs.run()
         fs.fetch()
         frame_ms.append(1000.0 * (time.perf_counter() - t0))
-        if stages:
-            for k, v in zip(names, fs.stage_ms(marks)):
+        if timer is not None:
+            for k, v in zip(timer.names, timer.ms(marks)):
                 per[k].append(v)
     return frame_ms, per
 
 
 def eager_check(fs, frames: int = 6) -> dict[str, Any]:
-    """The configured step (CUDA graph and/or compiled stages) vs the plain eager stages
+    """The configured step (CUDA graph and/or compiled stages) vs the plain eager step
     from the same snapshot: tokens equal, audio max abs difference."""
     import numpy as np
 
     snap = fs.snapshot()
-    graphs, fns = fs.graphs, fs._fns
-    fs.graphs, fs._fns = None, fs.eager_fns()
+    mode = fs.mode
+    fs.use("eager")
     eager = [tuple(x.copy() for x in (fs.run(), fs.fetch())[1]) for _ in range(frames)]
     fs.restore(snap)
-    fs.graphs, fs._fns = graphs, fns
+    fs.use(mode)
     fast = [tuple(x.copy() for x in (fs.run(), fs.fetch())[1]) for _ in range(frames)]
     fs.restore(snap)
     tok_eq = all(np.array_equal(a[0], b[0]) for a, b in zip(eager, fast))
@@ -501,7 +543,7 @@ def run_bench(args: argparse.Namespace) -> int:
                   "codec_dtype": args.codec_dtype, "int8": args.int8, "streams": args.streams,
                   "weight_layout": _layout_of(model), "codec_layout": _codec_layout_of(dec), "gc_frozen": True,
                   "frames": frames, "warmup": warmup, "threads": torch.get_num_threads(),
-                  "cuda_graph": bool(fs.graphs) if on_cuda else "n/a (cpu)", "compiled": fs.compiled,
+                  "cuda_graph": fs.mode == "graph" if on_cuda else "n/a (cpu)", "compiled": fs.compiled,
                   "seed": args.seed},
         "parity": gate,
         "eager_check": gcheck,

@@ -19,12 +19,14 @@ import logging
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
-from mrtd.controls.events import Event
-from mrtd.engine.engine import Engine
 from mrtd.errors import ControlError, UserError
 from mrtd.osc_schema import NAMESPACE, SchemaError, is_pattern
+
+if TYPE_CHECKING:  # only for hints: the remote side never needs torch to import
+    from mrtd.controls.events import Event
+    from mrtd.engine.engine import Engine
 
 log = logging.getLogger("mrtd.hub")
 
@@ -122,7 +124,8 @@ class Hub:
         (None for a button release, which is ignored, and for an address pattern).
 
         ``frame``: the engine frame it is for (None: the next frame boundary). Raises
-        UserError (text starts with the address) when the message is refused. An error
+        UserError when the message is refused (a :class:`ControlError`, whose address
+        and reason stay apart for the ``/mrtd/error`` reply). An error
         found later, when the message is applied on its frame, goes to ``sender.reply``
         and to the listeners (as ``/mrtd/error``)."""
         result = self.handle_many([(address, args)], frame, sender)[0]

@@ -11,6 +11,13 @@ Mapping (what a keyboard player expects):
   spanning more than two decades, so a filter knob feels right).
 
 ``/mrtd/midi/channel`` filters notes and CCs to one channel (1..16, 0 = all).
+
+The JACK thread only copies each event's bytes into a ring (no parsing, no objects on
+the real-time thread); this module's router thread pops them and parses them with
+``mido``, which checks lengths and data bytes, so a malformed message is dropped whole
+rather than half-read. :func:`translate` also takes a ``mido.Message`` as it is, so MIDI
+read from a file maps the same way as MIDI played live.
+
 Each message is stamped on the JACK thread with the output stream sample it arrived
 at, and lands on the frame :meth:`Engine.frame_for_sample` gives: a constant latency,
 no jitter from when this thread happens to wake up.
@@ -25,6 +32,8 @@ import time
 from collections.abc import Mapping
 from typing import Any
 
+import mido
+
 from mrtd.audio.rings import MidiRing
 from mrtd.errors import UserError
 from mrtd.osc_schema import NAMESPACE
@@ -32,7 +41,9 @@ from mrtd.remote.hub import Hub
 
 log = logging.getLogger("mrtd.midi")
 
-DRUM_CHANNEL = 10
+DRUM_CHANNEL = 10  # General MIDI percussion, counted from 1
+SUSTAIN = 64  # damper pedal: >= 64 is down
+ALL_OFF = (120, 123)  # all sound off, all notes off
 
 
 class CCMap:
@@ -45,7 +56,7 @@ class CCMap:
                 n = int(cc)
             except ValueError:
                 raise UserError(f"[midi.cc]: {cc!r} is not a controller number") from None
-            if not 0 <= n <= 127 or n in (64, 120, 123):
+            if not 0 <= n <= 127 or n in (SUSTAIN, *ALL_OFF):
                 raise UserError(f"[midi.cc]: controller {n} is out of 0..127 or reserved (64, 120, 123)")
             param = NAMESPACE.get(address)
             if param is None or param.access != "rw" or len(param.args) != 1 or param.repeats:
@@ -74,26 +85,37 @@ class CCMap:
         return address, int(round(y)) if arg.kind == "int" else y
 
 
-def translate(message: bytes, channel: int, ccmap: CCMap) -> list[tuple[str, tuple]]:
-    """One MIDI message → the controls it means (empty for what mrtd ignores)."""
-    if len(message) < 2:
+def parse(raw: bytes) -> mido.Message | None:
+    """JACK MIDI bytes as a :class:`mido.Message`; None for what is not one whole valid
+    message (a short or over-long message, a data byte above 127). JACK delivers whole
+    messages, never running status, so one event is one message."""
+    try:
+        return mido.Message.from_bytes(raw)
+    except (ValueError, TypeError):
+        return None
+
+
+def translate(message: bytes | mido.Message, channel: int, ccmap: CCMap) -> list[tuple[str, tuple]]:
+    """One MIDI message (JACK bytes, or a parsed one: a MIDI file's) → the controls it
+    means (empty for what mrtd ignores). ``channel``: 1..16 to take notes and CCs from
+    that channel only, 0 for all; channel 10 drums pass whatever it is."""
+    msg = parse(message) if isinstance(message, (bytes, bytearray)) else message
+    if msg is None or not hasattr(msg, "channel"):  # invalid, or system (clock, sysex, ...)
         return []
-    status, kind, ch = message[0], message[0] & 0xF0, (message[0] & 0x0F) + 1
-    if status >= 0xF0:
+    ch = msg.channel + 1  # mido counts channels from 0, musicians and the schema from 1
+    if ch == DRUM_CHANNEL:
+        return [("/mrtd/drums/hit", ())] if msg.type == "note_on" and msg.velocity > 0 else []
+    if channel and ch != channel:
         return []
-    if kind == 0x90 and ch == DRUM_CHANNEL and len(message) == 3 and message[2] > 0:
-        return [("/mrtd/drums/hit", ())]
-    if channel and ch != channel or ch == DRUM_CHANNEL:
-        return []
-    if kind == 0x90 and len(message) == 3:
-        return [("/mrtd/note/on", (message[1], message[2])) if message[2] else ("/mrtd/note/off", (message[1],))]
-    if kind == 0x80:
-        return [("/mrtd/note/off", (message[1],))]
-    if kind == 0xB0 and len(message) == 3:
-        cc, v = message[1], message[2]
-        if cc == 64:
+    if msg.type == "note_on":
+        return [("/mrtd/note/on", (msg.note, msg.velocity)) if msg.velocity else ("/mrtd/note/off", (msg.note,))]
+    if msg.type == "note_off":
+        return [("/mrtd/note/off", (msg.note,))]
+    if msg.type == "control_change":
+        cc, v = msg.control, msg.value
+        if cc == SUSTAIN:
             return [("/mrtd/notes/sustain", (v >= 64,))]
-        if cc in (120, 123):
+        if cc in ALL_OFF:
             return [("/mrtd/notes/all_off", ())]
         mapped = ccmap.value(cc, v)
         return [(mapped[0], (mapped[1],))] if mapped else []

@@ -1,4 +1,4 @@
-"""Find and download the official MRT2 files (``mrtd weights`` is in weights_cli.py).
+"""Find the official MRT2 files (downloading them: download.py; ``mrtd weights``: mrtd/cli/weights.py).
 
 The official release (Hugging Face repo ``google/magenta-realtime-2``) has one layout::
 
@@ -20,11 +20,10 @@ imported only when a check or a download needs them, so ``mrtd --help`` stays fa
 from __future__ import annotations
 
 import os
-import sys
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any
 
 from mrtd.errors import UserError
 from mrtd.weights.check import check_file, size_problem
@@ -61,11 +60,11 @@ FOUND, MISSING, CORRUPT = "found", "missing", "corrupt"
 
 def checkpoint_path(size: str) -> str:
     """Relative path of a generation checkpoint in the official layout."""
-    _check_size(size)
+    check_size(size)
     return f"{CHECKPOINTS_DIR}/{size}.safetensors"
 
 
-def _check_size(size: str) -> None:
+def check_size(size: str) -> None:
     if size not in SIZES:
         raise UserError(f"unknown model size {size!r}; choose one of {', '.join(SIZES)}")
 
@@ -239,7 +238,7 @@ class Entry:
         return d
 
 
-class _Checker:
+class Checker:
     """check_file with memory, so a report checks each file once."""
 
     def __init__(self, verify: bool = False):
@@ -263,7 +262,7 @@ def _present(p: Path) -> bool:
     return p.exists() or p.is_symlink()
 
 
-def _locate(name: str, candidates: Iterable[tuple[Root, Path]], check: _Checker,
+def _locate(name: str, candidates: Iterable[tuple[Root, Path]], check: Checker,
             size: str | None = None) -> Entry:
     """First candidate that passes the checks; otherwise the first damaged one (so the
     report names it), otherwise missing. ``looked`` lists the candidates tried, in order."""
@@ -285,7 +284,7 @@ def _locate(name: str, candidates: Iterable[tuple[Root, Path]], check: _Checker,
     return entry
 
 
-def _checkpoint_entry(size: str, roots: list[Root], check: _Checker) -> Entry:
+def checkpoint_entry(size: str, roots: list[Root], check: Checker) -> Entry:
     cands = [(r, p) for r in roots for p in _checkpoint_candidates(r, size)]
     return _locate(f"{size}.safetensors", cands, check, size)
 
@@ -295,9 +294,9 @@ def find_checkpoint(size: str, weights: str | os.PathLike | None = None) -> Path
 
     Raises UserError naming every place looked at (and any damaged file found) and the
     command that downloads it."""
-    _check_size(size)
+    check_size(size)
     roots = search_roots(weights)
-    e = _checkpoint_entry(size, roots, _Checker())
+    e = checkpoint_entry(size, roots, Checker())
     if e.status == FOUND:
         assert e.path is not None
         return e.path
@@ -310,7 +309,7 @@ def find_checkpoint(size: str, weights: str | os.PathLike | None = None) -> Path
     raise UserError(". ".join(lines))
 
 
-def _musiccoca_entries(roots: list[Root], check: _Checker) -> tuple[Path | None, str | None, dict[str, Entry]]:
+def musiccoca_entries(roots: list[Root], check: Checker) -> tuple[Path | None, str | None, dict[str, Entry]]:
     """The MusicCoCa folder (first one holding the intact text set) and an entry per file.
 
     Without such a folder, each file is reported at its first appearance anywhere."""
@@ -340,11 +339,11 @@ def find_musiccoca(weights: str | os.PathLike | None = None) -> Path | None:
     """The folder holding MusicCoCa's text set (spm.model, text_encoder.tflite,
     pretrained_vector_quantizer.tflite, all intact), or None. The audio files and the
     mapper, when present, are in the same folder."""
-    d, _, _ = _musiccoca_entries(search_roots(weights), _Checker())
+    d, _, _ = musiccoca_entries(search_roots(weights), Checker())
     return d
 
 
-def _encoder_entry(roots: list[Root], check: _Checker) -> Entry:
+def encoder_entry(roots: list[Root], check: Checker) -> Entry:
     e = _locate(ENCODER_FILE, ((r, p) for r in roots for p in _encoder_candidates(r)), check)
     e.optional = True
     return e
@@ -353,7 +352,7 @@ def _encoder_entry(roots: list[Root], check: _Checker) -> Entry:
 def find_encoder(weights: str | os.PathLike | None = None) -> Path | None:
     """The SpectroStream ``encoder.safetensors`` (audio prefill), or None if there is no
     intact one."""
-    e = _encoder_entry(search_roots(weights), _Checker())
+    e = encoder_entry(search_roots(weights), Checker())
     return e.path if e.status == FOUND else None
 
 
@@ -365,10 +364,10 @@ def inventory(weights: str | os.PathLike | None = None, *, verify: bool = False)
     problem for every file that failed a check: those examined up to the first intact copy
     of each, or with ``verify`` every copy present in any root), ``summary``."""
     roots = search_roots(weights)
-    check = _Checker(verify)
-    ckpts = {s: _checkpoint_entry(s, roots, check) for s in SIZES}
-    mc_dir, mc_source, mc = _musiccoca_entries(roots, check)
-    enc = _encoder_entry(roots, check)
+    check = Checker(verify)
+    ckpts = {s: checkpoint_entry(s, roots, check) for s in SIZES}
+    mc_dir, mc_source, mc = musiccoca_entries(roots, check)
+    enc = encoder_entry(roots, check)
     if verify:  # every copy present anywhere, not only up to the first intact one
         for r in roots:
             for size in SIZES:
@@ -414,145 +413,3 @@ def inventory(weights: str | os.PathLike | None = None, *, verify: bool = False)
         "verified": verify,
         "summary": "; ".join(parts),
     }
-
-
-# --------------------------------------------------------------------------- download
-
-
-def _hf_error(e: BaseException, rel: str, endpoint: str) -> UserError | None:
-    """A huggingface_hub failure as one actionable line (None: not one of ours)."""
-    from huggingface_hub import errors as hf
-
-    login = "log in with `hf auth login` or set HF_TOKEN"
-    if isinstance(e, hf.GatedRepoError):
-        return UserError(f"{HF_REPO} is gated: accept its terms at {HF_URL} while logged in, then {login}")
-    if isinstance(e, hf.RepositoryNotFoundError):
-        return UserError(f"{endpoint} says {HF_REPO} does not exist or needs authorisation; {login}")
-    if isinstance(e, hf.RemoteEntryNotFoundError):
-        return UserError(f"{rel} is not in {HF_REPO} at {endpoint} (has the repository layout changed? see {HF_URL})")
-    if isinstance(e, hf.HfHubHTTPError):
-        code = getattr(getattr(e, "response", None), "status_code", None)
-        first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
-        if code in (401, 403):
-            return UserError(f"not allowed to download {rel} (HTTP {code}): {login}")
-        return UserError(f"downloading {rel} failed: {first}")
-    if isinstance(e, (hf.LocalEntryNotFoundError, hf.OfflineModeIsEnabled)):
-        return UserError(f"could not reach {endpoint} to download {rel}: check the network connection "
-                         "(and HF_HUB_OFFLINE, HF_ENDPOINT, proxy settings)")
-    if isinstance(e, OSError):
-        return UserError(f"downloading {rel} failed: {e.strerror or e} (disk full? folder not writable?)")
-    return None
-
-
-def download_plan(sizes: Sequence[str], *, musiccoca: bool = True, encoder: bool = True) -> list[tuple[str, bool]]:
-    """(repo path, optional) of every file ``download`` fetches."""
-    for s in sizes:
-        _check_size(s)
-    plan = [(checkpoint_path(s), False) for s in sizes]
-    if musiccoca:
-        plan += [(f"{MUSICCOCA_DIR}/{n}", n in MUSICCOCA_OPTIONAL) for n in MUSICCOCA_FILES]
-    if encoder:
-        plan.append((ENCODER_PATH, False))
-    return plan
-
-
-def _already_found(rel: str, roots: list[Root], check: _Checker) -> Path | None:
-    """An intact copy of ``rel`` already discoverable (so no download is needed).
-
-    MusicCoCa counts as one folder: its files are present only when the folder discovery
-    uses holds the text and the audio sets, otherwise the whole set is fetched (files
-    spread over two folders would not be used together)."""
-    if rel.startswith(CHECKPOINTS_DIR + "/"):
-        e = _checkpoint_entry(Path(rel).stem, roots, check)
-    elif rel == ENCODER_PATH:
-        e = _encoder_entry(roots, check)
-    else:
-        d, _, mc = _musiccoca_entries(roots, check)
-        if d is None or any(mc[n].status != FOUND for n in MUSICCOCA_TEXT + MUSICCOCA_AUDIO):
-            return None
-        e = mc[Path(rel).name]
-    return e.path if e.status == FOUND else None
-
-
-def _discard(path: Path) -> None:
-    """Remove a damaged download (and its cache blob) so discovery never meets it again."""
-    real = Path(os.path.realpath(path))
-    for p in {path, real}:
-        try:
-            p.unlink()
-        except OSError:
-            pass
-
-
-def download(sizes: Sequence[str], *, musiccoca: bool = True, encoder: bool = True,
-             to: str | os.PathLike | None = None, endpoint: str | None = None,
-             token: str | bool | None = None, out: TextIO | None = None) -> dict[str, Path]:
-    """Fetch the files from ``google/magenta-realtime-2`` with huggingface_hub.
-
-    Default destination: the Hugging Face cache (so discovery finds them, and other HF
-    tools share them); files discovery already finds intact anywhere are skipped.
-    ``to=DIR``: the official layout under DIR (``hf_hub_download(local_dir=DIR)``, which
-    itself skips up-to-date files). Each file passes :func:`check_file` (with its sha256)
-    before it counts; a damaged one is fetched once more, then reported. A missing
-    optional file (the mapper) is skipped. Returns repo path -> local path."""
-    from huggingface_hub import hf_hub_download
-
-    out = out or sys.stderr
-    endpoint = (endpoint or os.environ.get("HF_ENDPOINT") or "https://huggingface.co").rstrip("/")
-    plan = download_plan(sizes, musiccoca=musiccoca, encoder=encoder)
-    print(LICENCE_NOTE, file=out)
-    dest = Path(os.path.expanduser(os.fspath(to))) if to is not None else None
-    if dest is not None:
-        try:
-            dest.mkdir(parents=True, exist_ok=True)
-        except OSError as e:
-            raise UserError(f"--to {dest}: cannot create the folder ({e.strerror or e})") from None
-    roots = search_roots() if dest is None else []
-    check = _Checker()
-    got: dict[str, Path] = {}
-    for i, (rel, optional) in enumerate(plan, 1):
-        have = _already_found(rel, roots, check) if dest is None else None
-        if have is not None:
-            print(f"[{i}/{len(plan)}] {rel}: already present at {have}", file=out)
-            got[rel] = have
-            continue
-        approx = next((f" (~{APPROX_BYTES[s] / 1e9:.1f} GB)" for s in SIZES if rel == checkpoint_path(s)), "")
-        print(f"[{i}/{len(plan)}] {rel}{approx}", file=out, flush=True)
-        path: Path | None = None
-        problem: str | None = None
-        for force in (False, True):
-            try:
-                path = Path(hf_hub_download(
-                    HF_REPO, rel, cache_dir=str(hf_cache_dir()), local_dir=str(dest) if dest else None,
-                    endpoint=endpoint, token=token, force_download=force))
-            except Exception as e:
-                from huggingface_hub import errors as hf
-
-                if optional and isinstance(e, hf.RemoteEntryNotFoundError):
-                    print(f"  {rel} is not published (optional; skipped)", file=out)
-                    path = None
-                    break
-                err = _hf_error(e, rel, endpoint)
-                if err is None:
-                    raise
-                raise err from None
-            problem = check_file(path, verify=True)
-            if problem is None:
-                break
-            print(f"  {path}: {problem}; fetching it again", file=out)
-        if path is None:
-            continue
-        if problem is not None:
-            _discard(path)
-            raise UserError(f"{rel} downloaded from {endpoint} is damaged twice ({problem}); removed it. "
-                            "Run the command again; if it keeps happening, report it")
-        got[rel] = path
-    if dest is None and any(r.startswith(MUSICCOCA_DIR) for r in got):
-        d = find_musiccoca()
-        if d is not None and all(os.path.dirname(p) != str(d) for r, p in got.items() if r.startswith(MUSICCOCA_DIR)):
-            print(f"note: MusicCoCa is still taken from {d}, which comes first in the search order", file=out)
-    if dest is not None and os.path.realpath(dest) != os.path.realpath(official_root()):
-        print(f"done. mrtd finds these files with --weights {dest} or MRTD_WEIGHTS={dest}", file=out)
-    else:
-        print("done. mrtd finds these files without further options", file=out)
-    return got

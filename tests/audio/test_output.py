@@ -8,7 +8,8 @@ import numpy as np
 import pytest
 import torch
 
-from mrtd.audio.output import FRAME, OutputQueue
+from mrtd.audio.output import OutputQueue
+from mrtd.constants import FRAME, SAMPLE_RATE
 from mrtd.engine.demo import build_demo
 from mrtd.engine.engine import Engine
 
@@ -96,10 +97,10 @@ def test_live_queue_never_exceeds_budget_plus_a_frame():
             i += 1
             if i == 150:
                 e.post("/mrtd/latency_ms", 120.0)
-            target = t0 + i * period / 48000
+            target = t0 + i * period / SAMPLE_RATE
             time.sleep(max(0.0, target - time.perf_counter()))
     finally:
         e.stop()
-    assert worst <= int(0.120 * 48000) + FRAME
-    assert e.output.max_queued <= int(0.120 * 48000) + FRAME
+    assert worst <= int(0.120 * SAMPLE_RATE) + FRAME
+    assert e.output.max_queued <= int(0.120 * SAMPLE_RATE) + FRAME
     assert e.frame > 20

@@ -23,12 +23,13 @@ import numpy as np
 import pedalboard as pb
 import pytest
 
+from mrtd.constants import FRAME as B
+from mrtd.constants import SAMPLE_RATE as SR
 from mrtd.effects.chain import DRIVE_REF, TAIL, EffectsChain, EffectsError
 from mrtd.errors import UserError
 from mrtd.osc_schema import NAMESPACE
 from mrtd.osc_schema.namespace import FX_CHAIN, FX_DEFAULTS
 
-SR, B = 48000, 1920
 FX = "/mrtd/fx/"
 CLICK_DB = -70.0
 OVER_STEADY_DB = 3.0

@@ -184,10 +184,10 @@ def test_silent_prefill_becomes_the_reset_target(demo):
     e.post("/mrtd/prefill/silence", 0.5, frame=2)
     tokens(e, 2)
     after = tokens(e, 3)
-    assert e.frame == 5 and e.state.pos.item() == 11 + 3  # 12 prefill frames = 11 forced steps (official N-1)
+    assert e.frame == 5 and e.generator.fs.state.pos.item() == 11 + 3  # 12 prefill frames = 11 forced steps (official N-1)
     e.reset()
     e.controls.rotation = 0
-    e.generator.manual_seed(e.controls.seed)
+    e.generator.fs.seed([e.controls.seed])
     again = tokens(e, 3)
     assert np.array_equal(after, again)
 

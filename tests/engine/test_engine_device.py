@@ -6,6 +6,7 @@ CUDA (bfloat16, CUDA graph) is checked only where a GPU is present."""
 from __future__ import annotations
 
 import logging
+from dataclasses import fields
 from pathlib import Path
 
 import numpy as np
@@ -15,7 +16,9 @@ import torch
 from mrtd.cli import main
 from mrtd.engine.build import load_engine, resolve_device
 from mrtd.engine.demo import build_demo
-from mrtd.engine.engine import CODEC_WARMUP, OUTPUT_GAIN, Engine
+from mrtd.engine.engine import Engine
+from mrtd.engine.generator import Block, FrameControls
+from mrtd.engine.mrt2 import CODEC_WARMUP, OUTPUT_GAIN, MRT2Generator
 from mrtd.engine.render import render
 from mrtd.errors import UserError
 from mrtd.model.mrt2.rvq import codes_to_ids, ids_to_codes
@@ -27,69 +30,60 @@ CUDA = torch.cuda.is_available()
 needs_cuda = pytest.mark.skipif(not CUDA, reason="needs a CUDA GPU (none here)")
 
 
-class EagerEngine(Engine):
-    """The engine as it was before FrameStep: per frame ``Depthformer.step`` then the
-    codec's ``step`` on the engine's own state, noise from its own CPU generator."""
+class EagerMRT2(MRT2Generator):
+    """MRT2 as the engine ran it before FrameStep, through the generator interface: per
+    frame ``Depthformer.step`` then the codec's ``step`` on its own state, noise from its
+    own CPU generator; prefill, reset and banks on that state."""
 
-    def __init__(self, *args, **kw):
-        super().__init__(*args, **kw)
-        self.state = self.model.new_state(1, "cpu")
-        self.dec_state = self.decoder.init_state(1)
-        self.generator = torch.Generator().manual_seed(self.controls.seed)
-        self.target = self._snapshot()
+    def __init__(self, model, decoder, seed: int):
+        super().__init__(model, decoder, seed=seed)
+        self.state = model.new_state(1, "cpu")
+        self.dec_state = decoder.init_state(1)
+        self.noise = torch.Generator().manual_seed(seed)
         self._temp = torch.zeros(1)
         self._topk = torch.zeros(1, dtype=torch.long)
 
-    @torch.inference_mode()
-    def step_frame(self) -> torch.Tensor:
-        if self.apply_due() and self.controls.responsive:
-            self.output.cut()
-        c = self.controls
-        cond = torch.from_numpy(c.frame_cond())[None]
-        self._temp.fill_(c.temperature)
-        self._topk.fill_(c.top_k)
-        out = self.model.step(self.state, cond, self._temp, self._topk, gumbel_noise([self.generator]))
+    def step(self, controls: FrameControls) -> Block:
+        self._temp.fill_(controls.temperature)
+        self._topk.fill_(controls.top_k)
+        cond = torch.from_numpy(controls.cond)[None]
+        out = self.model.step(self.state, cond, self._temp, self._topk, gumbel_noise([self.noise]))
         audio, valid = self.decoder.step(ids_to_codes(out.tokens), self.dec_state)
-        if valid:
-            buf = self._frame_buf
-            np.multiply(audio[0].float().numpy(), OUTPUT_GAIN, out=buf[:, 2:])
-            buf[:, :2] = self.effects.process(buf[:, 2:])
-            self.output.write(buf, frame_id=self.frame - 1)
-        self.last_tokens = out.tokens[0]
-        self.frame += 1
-        return out.tokens[0]
+        wave = audio.float().numpy() * OUTPUT_GAIN
+        return Block(out.tokens.clone(), wave, np.array([bool(valid)]), lag=1)
 
-    def reset(self, rotate: bool = True) -> None:
-        if rotate:
-            self.resets += 1
-        self.state.copy_(self.target[0])
-        self._restore_codec(self.target[1])
-        self.generator.manual_seed(self.controls.seed + self.controls.rotation * self.resets)
-        self.output.cut()
-
-    def _snapshot(self):
+    def snapshot(self):
         codec = [t.clone() for t in self.dec_state.tensors()] + [torch.tensor([self.dec_state.steps])]
         return self.state.clone(), codec
 
-    def _restore_codec(self, codec) -> None:
-        for dst, src in zip(self.dec_state.tensors(), codec[:-1]):
+    def restore(self, snap, seed: int) -> None:
+        self.state.copy_(snap[0])
+        for dst, src in zip(self.dec_state.tensors(), snap[1][:-1]):
             dst.copy_(src)
-        self.dec_state.steps = int(codec[-1][0])
+        self.dec_state.steps = int(snap[1][-1][0])
+        self.noise.manual_seed(seed)
 
-    @torch.inference_mode()
-    def prefill(self, codes: torch.Tensor) -> None:
+    def prefill(self, codes, cond) -> None:
         n = codes.shape[0]
         ids = codes_to_ids(codes.long())[None]
         self.state.reset()
         self.state.prev.copy_(ids[:, 0])
-        cond = torch.from_numpy(self.controls.prefill_cond())[None]
         for i in range(1, n):
-            self.model.step(self.state, cond, self._temp, self._topk, None, forced=ids[:, i])
+            self.model.step(self.state, torch.from_numpy(cond)[None], self._temp, self._topk, None, forced=ids[:, i])
         self.dec_state.reset()
         for i in range(max(0, n - CODEC_WARMUP), n):
             self.decoder.step(ids_to_codes(ids[:, i]), self.dec_state)
-        self.target = self._snapshot()
-        self.reset(rotate=False)
+
+    def bank_tensors(self):
+        t = {f"model.{f.name}": getattr(self.state, f.name) for f in fields(self.state)}
+        t.update({f"codec.{i}": x for i, x in enumerate(self.snapshot()[1])})
+        return {k: v.detach().clone().contiguous() for k, v in t.items()}
+
+    def from_bank(self, tensors):
+        state = self.state.clone()
+        for f in fields(state):
+            getattr(state, f.name).copy_(tensors[f"model.{f.name}"])
+        return state, [tensors[f"codec.{i}"] for i in range(len(self.dec_state.tensors()) + 1)]
 
 
 # frame-stamped controls: sampling, prompt, notes, rotation, resets (to the start and to a
@@ -122,19 +116,19 @@ def test_engine_on_framestep_equals_the_eager_formula(which, tmp_path):
         e = load_engine(str(FIX / "mrt2_tiny.safetensors"), str(FIX / "mrt2_tiny.manifest.json"), False, seed=0)
         model, dec = e.model, e.decoder
     new = Engine(model, dec, seed=5, bank_dir=tmp_path / "a", strict=True)
-    old = EagerEngine(model, dec, seed=5, bank_dir=tmp_path / "b", strict=True)
+    old = Engine(generator=EagerMRT2(model, dec, 5), seed=5, bank_dir=tmp_path / "b", strict=True)
     tok_new, audio_new = take(new, 1.8)
     tok_old, audio_old = take(old, 1.8)
     assert new.resets == old.resets == 3 and new.frame == old.frame >= 45
     assert np.array_equal(tok_new, tok_old)
     assert np.array_equal(audio_new, audio_old)  # bit-identical, reset/prefill/bank included
     assert np.abs(audio_new).max() > 0
-    assert new.state.pos.item() == old.state.pos.item()
-    assert int(new.fs.codec_steps()[0]) == old.dec_state.steps
-    # the engine's state is the FrameStep's static buffers, and returned tokens are its own copies
-    assert new.state is new.fs.state and new.dec_state is new.fs.dec_state and new.generator is new.fs.generators[0]
+    fs = new.generator.fs
+    assert fs.state.pos.item() == old.generator.state.pos.item()
+    assert int(fs.codec_steps()[0]) == old.generator.dec_state.steps
+    # returned tokens are the engine's own copies, not the FrameStep's static buffer
     a, b = new.step_frame(), new.step_frame()
-    assert a.data_ptr() != b.data_ptr() and a.data_ptr() != new.fs.tokens.data_ptr()
+    assert a.data_ptr() != b.data_ptr() and a.data_ptr() != fs.tokens.data_ptr()
 
 
 def test_load_engine_cpu_float32_is_the_plain_demo():
@@ -186,11 +180,11 @@ def test_capture_failure_falls_back_to_eager(caplog, monkeypatch):
     def fail(*a, **kw):
         raise RuntimeError("operation not permitted when stream is capturing")
 
-    monkeypatch.setattr(e.fs, "capture", fail)
-    monkeypatch.setattr(e.fs, "on_cuda", True)
+    monkeypatch.setattr(e.generator.fs, "capture", fail)
+    monkeypatch.setattr(e.generator.fs, "on_cuda", True)
     with caplog.at_level(logging.WARNING, logger="mrtd.engine"):
         assert e.capture() is False
-    monkeypatch.setattr(e.fs, "on_cuda", False)
+    monkeypatch.setattr(e.generator.fs, "on_cuda", False)
     assert "CUDA graph capture failed" in caplog.text and "not permitted" in e.graph_error
     assert not e.graphed
     assert np.array_equal(render(e, 0.3), render(ref, 0.3))
@@ -209,7 +203,7 @@ def test_cuda_bfloat16_graph_renders_and_replays_deterministically(tmp_path):
     assert e.graphed and e.model.dtype == torch.bfloat16 and e.device.type == "cuda"
     assert "bfloat16" in e.describe() and e.describe().endswith("CUDA graph")
     assert audio.shape == (96000, 2) and np.isfinite(audio).all() and np.abs(audio).max() > 0
-    assert e.resets == 3 and e.state.pos.device.type == "cuda"
+    assert e.resets == 3 and e.generator.fs.state.pos.device.type == "cuda"
     again, tok2, audio2 = cuda_take(tmp_path, True)
     assert np.array_equal(tok, tok2) and np.array_equal(audio, audio2)  # a re-render replays exactly
 

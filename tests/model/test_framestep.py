@@ -133,8 +133,29 @@ def test_static_buffers_snapshot_and_controls(demo):
     fs.reset()
     assert fs.capture() is False and fs.graphs is None  # CPU: stays eager
     assert [t.data_ptr() for t in tensors] == ptrs
-    out, marks = fs.run(timing=True)
-    assert not out.valid.any() and len(fs.stage_ms(marks)) == len(fs.stage_names()) == 4
+    assert fs.mode == "eager" and fs.modes() == ["eager"]
+    with pytest.raises(ValueError, match="not available"):
+        fs.use("graph")
+    # the frame as named steps (what a profiler walks) makes the frame run() makes
+    assert fs.stage_names() == ["noise", "temporal", "depth", "codec"]
+    snap = fs.snapshot()
+    with torch.inference_mode():
+        for _, fn in fs.stages():
+            fn()
+    out = fs.end_frame()
+    staged = (out.tokens.clone(), out.audio.clone())
+    assert not out.valid.any()
+    for _ in range(2):
+        with torch.inference_mode():
+            for _, fn in fs.stages():
+                fn()
+        fs.end_frame()
+    staged_later = fs.fetch()
+    fs.restore(snap)
+    out = fs.run()
+    assert torch.equal(out.tokens, staged[0]) and torch.equal(out.audio, staged[1])
+    fs.run(), fs.run()
+    assert all(np.array_equal(a, b) for a, b in zip(fs.fetch(), staged_later))
 
 
 def test_gumbel_noise_into_is_gumbel_noise():
@@ -167,8 +188,11 @@ def test_cuda_graph_replays_the_eager_step():
     greedy_eager = [fs.run().tokens.cpu().clone() for _ in range(3)]
     assert all(torch.equal(a, b) for a, b in zip(greedy_graph, greedy_eager))
     fs.capture(split=True)
-    out, marks = fs.run(timing=True)
-    assert len(fs.stage_ms(marks)) == 4
+    assert fs.mode == "graph" and fs.stage_names() == ["noise", "temporal", "depth", "codec"]
+    fs.capture()
+    assert fs.stage_names() == ["noise", "frame"]
+    fs.release()
+    assert fs.mode == "eager" and fs.graphs is None
 
 
 def test_int8_weight_only():

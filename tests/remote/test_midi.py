@@ -81,3 +81,20 @@ def test_midi_ring_keeps_order_and_counts_overflow():
     r.write(0, bytes(range(8)))  # sysex-sized: ignored
     assert r.dropped == 2
     assert [r.pop() for _ in range(5)] == [(100 + i, bytes([0x90, 60 + i, 1])) for i in range(4)] + [None]
+
+
+def test_malformed_messages_are_dropped_whole():
+    assert t(0x90, 60) == [] and t(0x80, 61) == []  # a data byte short
+    assert t(0x90, 200, 100) == [] and t(0xB0, 64, 128) == []  # data bytes above 127
+    assert t(0x90, 60, 100, 5) == []  # one byte too many
+    assert t() == [] and t(0x3C, 0x64) == []  # empty; data bytes without a status
+
+
+def test_parsed_messages_map_like_bytes():
+    """A mido.Message (as read from a MIDI file) maps as its bytes do."""
+    import mido
+
+    for raw in ((0x90, 60, 100), (0x92, 61, 0), (0x99, 36, 90), (0xB0, 64, 100), (0xB0, 123, 0), (0xC0, 5)):
+        assert translate(mido.Message.from_bytes(list(raw)), 0, NONE) == t(*raw)
+    assert translate(mido.Message("note_on", channel=2, note=62, velocity=9), 3, NONE) == \
+        [("/mrtd/note/on", (62, 9))]

@@ -496,13 +496,13 @@ def test_fuzz_udp_tcp_websocket_changes_nothing_and_server_stays_responsive(daem
     c.send(msg("/mrtd/subscribe", "i", sub.getsockname()[1]))
     c.recv_until("/mrtd/subscribed")
     seen = [0]  # packets the OSC server took in (UDP and TCP)
-    on_packet = daemon.server._on_packet
+    on_packet = daemon.server.on_packet
 
     def counting(data: bytes, peer: object) -> None:
         seen[0] += 1
         on_packet(data, peer)
 
-    daemon.server._on_packet = counting  # type: ignore[method-assign]
+    daemon.server.on_packet = counting  # type: ignore[method-assign]
     t0 = time.monotonic()
     sent = empty = 0
     try:
@@ -554,7 +554,7 @@ def test_fuzz_udp_tcp_websocket_changes_nothing_and_server_stays_responsive(daem
         assert elapsed < 60, (elapsed, t_udp, t_tcp, t_ws)
         print(f"fuzz: {sent} packets in {elapsed:.1f} s (UDP {t_udp:.1f}, TCP {t_tcp:.1f}, websocket {t_ws:.1f})")
     finally:
-        del daemon.server._on_packet
+        del daemon.server.on_packet
         c.send(msg("/mrtd/unsubscribe", "i", sub.getsockname()[1]))
         c.close()
         sub.close()

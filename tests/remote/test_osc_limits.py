@@ -19,6 +19,7 @@ import pytest
 from support.inproc import Daemon, UdpClient, pyosc, running_daemon
 
 from mrtd.osc_schema import SchemaError
+from mrtd.remote.osc.connections import UdpPeer
 from mrtd.remote.osc.packet import (
     StreamDeframer,
     decode_packet,
@@ -26,7 +27,8 @@ from mrtd.remote.osc.packet import (
     frame_size_prefixed,
     frame_slip,
 )
-from mrtd.remote.osc.server import OscServer, _Subscriber, _UdpPeer
+from mrtd.remote.osc.server import OscServer
+from mrtd.remote.osc.subscriptions import Subscriber
 
 PING = encode_message("/mrtd/ping")
 
@@ -147,7 +149,7 @@ def test_held_tcp_connections_never_lock_out_a_new_client(daemon: Daemon) -> Non
                 held.append(s)
             for frame in (frame_size_prefixed, frame_slip):
                 assert tcp_ping(server.port, frame) < 2.0
-            assert len(server._conns) <= server.max_connections
+            assert len(server.connections) <= server.max_connections
             udp_ping(server.port)
             # those evicted were told why before their connection ended
             closed = 0
@@ -175,7 +177,7 @@ def test_the_least_recently_active_connection_is_evicted(daemon: Daemon) -> None
                 for s in (a, c, d):
                     s.sendall(frame_size_prefixed(PING) if s is not a else frame_slip(PING))
                     read_frames(s, "/mrtd/pong")
-                assert len(server._conns) == 3
+                assert len(server.connections) == 3
         finally:
             for s in (a, b, c):
                 s.close()
@@ -254,7 +256,7 @@ def test_idle_connections_close_but_a_reading_subscriber_stays(daemon: Daemon) -
             assert len(heard) > 20 and all(heard), heard  # meters kept coming for 2.4 s
             sub.sendall(frame_slip(PING))
             _, eof = read_frames(sub, "/mrtd/pong")
-            assert not eof and len(server._conns) == 1
+            assert not eof and len(server.connections) == 1
         finally:
             stop.set()
             idle.close()
@@ -300,7 +302,7 @@ def test_a_full_table_of_idle_subscribers_still_takes_a_new_one(daemon: Daemon) 
             new.close()
 
 
-class _FakeSub(_Subscriber):
+class _FakeSub(Subscriber):
     def __init__(self, host: str, port: int):
         self.key, self.owner, self.target = ("udp", host, port), host, (host, port)
         self.sent: list[bytes] = []
@@ -316,17 +318,17 @@ def test_eviction_spares_subscribers_heard_from(daemon: Daemon) -> None:
     server = OscServer(daemon.hub, max_subscribers=3)
     a, b, c = _FakeSub("10.0.0.1", 1), _FakeSub("10.0.0.2", 2), _FakeSub("10.0.0.3", 3)
     for sub in (a, b, c):
-        server._add_subscriber(sub, _UdpPeer(server, sub.owner, 5000))
-    server._heard_from(_UdpPeer(server, "10.0.0.1", 1))  # a's own endpoint
-    server._heard_from(_UdpPeer(server, "10.0.0.3", 7777))  # c's host
+        server.subscriptions.add(sub, UdpPeer(server, sub.owner, 5000))
+    server.subscriptions.heard_from(UdpPeer(server, "10.0.0.1", 1))  # a's own endpoint
+    server.subscriptions.heard_from(UdpPeer(server, "10.0.0.3", 7777))  # c's host
     d = _FakeSub("10.0.0.4", 4)
-    server._add_subscriber(d, _UdpPeer(server, "10.0.0.4", 5000))
-    assert set(server._subs) == {a.key, c.key, d.key}
+    server.subscriptions.add(d, UdpPeer(server, "10.0.0.4", 5000))
+    assert server.subscriptions.keys() == {a.key, c.key, d.key}
     assert decode_packet(b.sent[-1])[0].args[1].startswith("subscription ended")
-    server._add_subscriber(a, _UdpPeer(server, "10.0.0.1", 5000))  # a re-subscribes: not new
+    server.subscriptions.add(a, UdpPeer(server, "10.0.0.1", 5000))  # a re-subscribes: not new
     e = _FakeSub("10.0.0.5", 5)
-    server._add_subscriber(e, _UdpPeer(server, "10.0.0.5", 5000))
-    assert set(server._subs) == {a.key, d.key, e.key}  # c was heard from before d subscribed
+    server.subscriptions.add(e, UdpPeer(server, "10.0.0.5", 5000))
+    assert server.subscriptions.keys() == {a.key, d.key, e.key}  # c was heard from before d subscribed
 
 
 @pytest.mark.timeout(10)
@@ -339,11 +341,11 @@ def test_subscription_targets_rule(daemon: Daemon) -> None:
     refused = [("192.0.2.1", "127.0.0.1"), ("10.1.2.4", "10.1.2.3"), ("127.0.0.1", "10.1.2.3"),
                ("0.0.0.0", "10.1.2.3")]
     for target, sender in ok:
-        strict._check_target(target, _UdpPeer(strict, sender, 9))
+        strict.subscriptions.check_target(target, UdpPeer(strict, sender, 9))
     for target, sender in refused:
         with pytest.raises(SchemaError, match="--allow-remote-subscribe"):
-            strict._check_target(target, _UdpPeer(strict, sender, 9))
-        free._check_target(target, _UdpPeer(free, sender, 9))
+            strict.subscriptions.check_target(target, UdpPeer(strict, sender, 9))
+        free.subscriptions.check_target(target, UdpPeer(free, sender, 9))
 
 
 @pytest.mark.timeout(30)
@@ -359,7 +361,7 @@ def test_subscribing_another_host_is_refused_before_anything_is_sent(daemon: Dae
     with Server(daemon) as server:
         c = UdpClient(server.port)
         try:
-            monkeypatch.setattr("mrtd.remote.osc.server.socket.socket", spy)
+            monkeypatch.setattr("mrtd.remote.osc.subscriptions.socket.socket", spy)
             for args in ((("s", "192.0.2.1"), ("i", 9000)), (("s", "::ffff:192.0.2.1"), ("i", 9000))):
                 c.send(pyosc("/mrtd/subscribe", *args))
                 err = [v for a, v in c.recv_until("/mrtd/error") if a == "/mrtd/error"][-1]
@@ -409,7 +411,7 @@ def test_late_errors_reach_the_sender_once(daemon: Daemon) -> None:
         try:
             subscribed.send(pyosc("/mrtd/subscribe"))
             subscribed.recv_until("/mrtd/subscribed")
-            peers = {c: _UdpPeer(server, "127.0.0.1", c.sock.getsockname()[1]) for c in (plain, subscribed)}
+            peers = {c: UdpPeer(server, "127.0.0.1", c.sock.getsockname()[1]) for c in (plain, subscribed)}
             _drain_udp(subscribed.sock, 0.3)
 
             def generation_thread() -> None:

@@ -377,8 +377,8 @@ def test_feedback_never_blocks_the_engine_thread(daemon, dump):
     the subscriber ends up with the last value."""
     def burst() -> None:
         for k in range(20_000):
-            daemon.server._on_change("/mrtd/topk", (k % 1000 + 1,))
-        daemon.server._on_change("/mrtd/topk", (999,))
+            daemon.server.feedback.on_change("/mrtd/topk", (k % 1000 + 1,))
+        daemon.server.feedback.on_change("/mrtd/topk", (999,))
 
     t = threading.Thread(target=burst)
     t0 = time.monotonic()

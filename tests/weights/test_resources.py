@@ -26,6 +26,7 @@ import pytest
 from mrtd.cli.weights import add_weights
 from mrtd.errors import UserError
 from mrtd.weights import check as file_checks
+from mrtd.weights import download as dl
 from mrtd.weights import find as res
 
 FIXTURE_MC = Path(__file__).parents[1] / "fixtures" / "musiccoca"
@@ -507,7 +508,7 @@ def test_download_into_hf_cache_then_found(tmp_path, hub, assets, capsys):
 def test_download_completes_musiccoca_as_one_folder(tmp_path, hub, assets, capsys):
     official = make_tree(tmp_path / "magenta" / "magenta-rt-v2", assets, sizes=("mrt2_small",),
                          musiccoca=res.MUSICCOCA_TEXT, encoder=True)
-    got = res.download(["mrt2_small"])
+    got = dl.download(["mrt2_small"])
     assert got[res.checkpoint_path("mrt2_small")] == official / "checkpoints" / "mrt2_small.safetensors"
     assert got[res.ENCODER_PATH] == official / res.ENCODER_PATH
     snap = hf_cache(tmp_path) / "models--google--magenta-realtime-2" / "snapshots" / REV
@@ -521,7 +522,7 @@ def test_download_completes_musiccoca_as_one_folder(tmp_path, hub, assets, capsy
 
 def test_download_to_dir_official_layout(tmp_path, hub, assets):
     dest = tmp_path / "dl"
-    got = res.download([], musiccoca=True, encoder=False, to=dest)
+    got = dl.download([], musiccoca=True, encoder=False, to=dest)
     assert set(got) == {f"{res.MUSICCOCA_DIR}/{n}" for n in res.MUSICCOCA_TEXT + res.MUSICCOCA_AUDIO}
     assert (dest / res.MUSICCOCA_DIR / "spm.model").read_bytes() == assets["spm.model"]
     assert res.find_musiccoca(weights=dest) == dest / res.MUSICCOCA_DIR
@@ -535,16 +536,16 @@ def test_download_errors(tmp_path, hub, assets, monkeypatch):
     rel = res.checkpoint_path("mrt2_small")
     hub.etags[rel] = "0" * 64  # the bytes do not match the sha the Hub announces
     with pytest.raises(UserError, match=r"mrt2_small.safetensors downloaded from .* is damaged twice \(sha256 mism"):
-        res.download(["mrt2_small"], musiccoca=False, encoder=False)
+        dl.download(["mrt2_small"], musiccoca=False, encoder=False)
     assert sum(r.startswith("GET") and r.endswith(rel) for r in hub.requests) == 2  # fetched again once
     assert not any(hf_cache(tmp_path).rglob("mrt2_small.safetensors"))  # the damaged copy is gone
     assert not any(hf_cache(tmp_path).rglob("0" * 64))
     del hub.files[rel]
     with pytest.raises(UserError, match="mrt2_small.safetensors is not in google/magenta-realtime-2"):
-        res.download(["mrt2_small"], musiccoca=False, encoder=False)
+        dl.download(["mrt2_small"], musiccoca=False, encoder=False)
     hub.gated = True
     with pytest.raises(UserError, match="gated.*hf auth login.*HF_TOKEN"):
-        res.download(["mrt2_base"], musiccoca=False, encoder=False)
+        dl.download(["mrt2_base"], musiccoca=False, encoder=False)
     hub.gated = False
     # unreachable: huggingface_hub retries a refused connection for ~25 s, so use its
     # offline switch (read at import, hence set on its constants module), same error path
@@ -552,4 +553,4 @@ def test_download_errors(tmp_path, hub, assets, monkeypatch):
 
     monkeypatch.setattr(huggingface_hub.constants, "HF_HUB_OFFLINE", True)
     with pytest.raises(UserError, match="could not reach .*HF_HUB_OFFLINE"):
-        res.download([], musiccoca=False, encoder=True, to=tmp_path / "x")
+        dl.download([], musiccoca=False, encoder=True, to=tmp_path / "x")

@@ -11,8 +11,7 @@ a time from the memory-mapped file, so peak memory stays near the model's own si
 from __future__ import annotations
 
 import os
-import sys
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 
 import torch
@@ -22,7 +21,10 @@ from mrtd.errors import UserError
 
 Shape = tuple[int, ...]
 
-# Files this large show a progress bar while loading (when stderr is a terminal).
+# Files this large report their loading progress to ``progress_hook``: (file name, tensors
+# read, tensors in all). The command line sets it to draw a bar; the model draws nothing.
+LoadProgress = Callable[[str, int, int], None]
+progress_hook: LoadProgress | None = None
 _PROGRESS_MIN_BYTES = 64 << 20
 _LIST_LIMIT = 12
 
@@ -88,32 +90,24 @@ def read_tensors(
     *,
     prefixes: Iterable[str] = ("",),
     dtype: torch.dtype | None = None,
-    progress: bool | None = None,
 ) -> dict[str, torch.Tensor]:
     """Check ``path`` against ``expected`` (only keys under ``prefixes``), then read it.
 
     Returns CPU tensors keyed by the official names. ``dtype`` converts each tensor
-    as it is read (one tensor at a time, never the whole file twice).
+    as it is read (one tensor at a time, never the whole file twice). A big file reports
+    its progress to :data:`progress_hook`, if one is set.
     """
     path = Path(path)
     prefixes = tuple(prefixes)
     check_layout(read_shapes(path, prefixes), expected, str(path))
-    if progress is None:
-        progress = path.stat().st_size >= _PROGRESS_MIN_BYTES and sys.stderr.isatty()
+    report = progress_hook if path.stat().st_size >= _PROGRESS_MIN_BYTES else None
     out: dict[str, torch.Tensor] = {}
     keys = sorted(expected)
     with _open(path) as f:
-        if progress:
-            from rich.progress import Progress
-
-            with Progress(transient=True) as bar:
-                task = bar.add_task(f"loading {path.name}", total=len(keys))
-                for k in keys:
-                    out[k] = _read_one(f, k, dtype, path)
-                    bar.advance(task)
-        else:
-            for k in keys:
-                out[k] = _read_one(f, k, dtype, path)
+        for i, k in enumerate(keys, 1):
+            out[k] = _read_one(f, k, dtype, path)
+            if report is not None:
+                report(path.name, i, len(keys))
     return out
 
 

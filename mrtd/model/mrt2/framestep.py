@@ -8,8 +8,10 @@ inputs with ``copy_`` (:meth:`FrameStep.set_controls`), never by rebuilding anyt
 on CUDA the frame can be recorded once as a CUDA graph (:meth:`FrameStep.capture`) and
 replayed. On the CPU (or with ``capture`` not called) the same stages run eagerly, and
 give bit-identical tokens and audio to the plain ``Depthformer.step`` + codec ``step``
-formula. The live engine (:meth:`mrtd.engine.engine.Engine.step_frame`) makes its frames
-with a ``FrameStep`` of batch 1.
+formula. The execution mode (eager, compiled, graph) is chosen when it is set up
+(:meth:`FrameStep.use`), not per frame, and nothing on the frame's path times itself:
+a profiler walks :meth:`FrameStep.stages` instead (``mrtd bench``). The live engine
+makes its frames with a ``FrameStep`` of batch 1 (``mrtd.engine.mrt2.MRT2Generator``).
 
 Noise: stream ``b`` draws its Gumbel noise from its own CPU ``torch.Generator``, exactly
 as the engine does (``sampler.gumbel_noise``); the numbers are drawn on the host and
@@ -125,9 +127,12 @@ class FrameStep:
         self.graphs: list[torch.cuda.CUDAGraph] | None = None
         self.split = False
         self.capture_s = 0.0
-        self._fns: list[Callable[[], None]] = [self._temporal, self._depth, self._codec]
+        self._fns: list[Callable[[], None]] = self._eager_stages()
         self.compiled = False
         self.compile_s = 0.0
+        self.mode = "eager"
+        self._plan: list[Callable[[], None]] = []
+        self.use("eager")
         if compile:
             self.compile()
 
@@ -215,13 +220,6 @@ class FrameStep:
         self.valid.copy_(~first)
         self.dec_steps.add_(1)
 
-    def stage_fns(self) -> list[Callable[[], None]]:
-        """The three stages as called by :meth:`run` (compiled ones after :meth:`compile`)."""
-        return list(self._fns)
-
-    def eager_fns(self) -> list[Callable[[], None]]:
-        return [self._temporal, self._depth, self._codec]
-
     def compile(self) -> None:
         """``torch.compile`` the temporal and depth stages (Inductor fuses their elementwise
         work: far fewer kernels on CUDA, and no per-op Python on the CPU; measured 2.1x per
@@ -243,6 +241,43 @@ class FrameStep:
         self.restore(snap)
         self.compiled = True
         self.compile_s = time.perf_counter() - t0
+        self.use("graph" if self.graphs is not None else "compiled")  # graphs replay what they recorded
+
+    # ---- execution mode: chosen once, so run() only runs ------------------------------------
+    def modes(self) -> list[str]:
+        """The modes this step can run in now: eager always, compiled after :meth:`compile`,
+        graph after :meth:`capture`."""
+        return ["eager"] + ["compiled"] * self.compiled + ["graph"] * (self.graphs is not None)
+
+    def use(self, mode: str) -> None:
+        """Run later frames ``eager`` (the plain ops), ``compiled`` (the torch.compile'd
+        stages) or as the captured ``graph`` (one replay, or one per stage after
+        ``capture(split=True)``). The frame's numbers do not depend on the mode on the CPU;
+        benchmarks switch to eager to check a faster mode against it."""
+        if mode not in self.modes():
+            raise ValueError(f"mode {mode!r} is not available (have: {', '.join(self.modes())})")
+        self.mode = mode
+        self._plan = [fn for _, fn in self.stages()] if mode != "eager" else [self._draw_noise, self._lm, self._codec]
+
+    def stages(self) -> list[tuple[str, Callable[[], None]]]:
+        """The frame in the current mode as named steps: ``noise``, then ``temporal``,
+        ``depth``, ``codec`` (or ``frame``, a whole-frame graph). Calling them in order
+        (under ``torch.inference_mode``) and then :meth:`end_frame` makes the same frame as
+        :meth:`run`; a profiler times the gaps between them (``mrtd bench``), so the frame
+        itself never times anything."""
+        if self.mode == "graph":
+            names = list(STAGES) if self.split else ["frame"]
+            fns = [g.replay for g in self.graphs]
+        else:
+            names, fns = list(STAGES), (self._fns if self.mode == "compiled" else self._eager_stages())
+        return [("noise", self._draw_noise), *zip(names, fns, strict=True)]
+
+    def stage_names(self) -> list[str]:
+        """Names of the steps of :meth:`stages`: noise, then the stages (or "frame")."""
+        return [name for name, _ in self.stages()]
+
+    def _eager_stages(self) -> list[Callable[[], None]]:
+        return [self._temporal, self._depth, self._codec]
 
     def _draw_noise(self) -> None:
         """This frame's noise into the static tensor (CUDA: from the host buffer drawn ahead)."""
@@ -273,59 +308,25 @@ class FrameStep:
             ev.synchronize()
             self._copied[slot] = None
 
-    def run(self, timing: bool = False) -> FrameOutput | tuple[FrameOutput, list]:
-        """Make one frame for every stream (asynchronous on CUDA: the outputs are ready
-        once the stream is synchronised, e.g. by :meth:`fetch`). Replays the graph(s)
-        after :meth:`capture`, runs the stages after :meth:`compile` or with ``timing``,
-        else runs the eager frame as ``Depthformer.step`` + the codec stage (same numbers).
-
-        ``timing=True`` also returns the stage boundaries: floats (``perf_counter``) on the
-        CPU, CUDA events on the GPU: one at the start, one after the noise is in place, then
-        one after each stage (or after the single whole-frame graph); see
-        :meth:`stage_names`."""
+    def run(self) -> FrameOutput:
+        """Make one frame for every stream in the mode chosen by :meth:`use` (asynchronous on
+        CUDA: the outputs are ready once the stream is synchronised, e.g. by :meth:`fetch`).
+        Eager, this is ``Depthformer.step`` + the codec stage (the same numbers as the
+        stages run one by one)."""
         with torch.inference_mode():
-            marks: list = [self._mark()] if timing else []
-            self._draw_noise()
-            if timing:
-                marks.append(self._mark())
-            if self.graphs is not None:
-                steps = [g.replay for g in self.graphs]
-            elif timing or self.compiled:
-                steps = self._fns
-            else:
-                steps = [self._lm, self._codec]
-            for fn in steps:
+            for fn in self._plan:
                 fn()
-                if timing:
-                    marks.append(self._mark())
-            if self.on_cuda:
+        return self.end_frame()
+
+    def end_frame(self) -> FrameOutput:
+        """The frame's bookkeeping after its steps: on CUDA, draw the next frame's noise
+        while the GPU runs this one; the per-stream ``valid`` flags."""
+        if self.on_cuda:
+            with torch.inference_mode():
                 self._draw_ahead()
         valid = self._host_steps > 0
         self._host_steps += 1
-        out = FrameOutput(self.tokens, self.audio, valid)
-        return (out, marks) if timing else out
-
-    def stage_names(self) -> list[str]:
-        """Names of the intervals :meth:`run` times: noise, then the stages (or "frame")."""
-        if self.graphs is not None and not self.split:
-            return ["noise", "frame"]
-        return ["noise", *STAGES]
-
-    def _mark(self):
-        if self.on_cuda:
-            ev = torch.cuda.Event(enable_timing=True)
-            ev.record(torch.cuda.current_stream(self.device))
-            return ev
-        return time.perf_counter()
-
-    @staticmethod
-    def stage_ms(marks: list) -> list[float]:
-        """Durations in ms between consecutive marks of :meth:`run` (synchronises on CUDA)."""
-        if marks and isinstance(marks[0], float):
-            return [1000.0 * (b - a) for a, b in zip(marks, marks[1:])]
-        if marks:
-            marks[-1].synchronize()
-        return [a.elapsed_time(b) for a, b in zip(marks, marks[1:])]
+        return FrameOutput(self.tokens, self.audio, valid)
 
     def fetch(self) -> tuple[np.ndarray, np.ndarray]:
         """Tokens [B,12] and audio [B,1920,2] of the last frame on the host (synchronising)."""
@@ -370,7 +371,7 @@ class FrameStep:
         if not self.on_cuda:
             return False
         t0 = time.perf_counter()
-        self.graphs = None
+        self.release()
         steps = self.dec_state.steps
         with torch.inference_mode(), torch.cuda.device(self.device):
             snap = self._snapshot()
@@ -379,11 +380,11 @@ class FrameStep:
                 side.wait_stream(torch.cuda.current_stream(self.device))
                 with torch.cuda.stream(side):
                     for _ in range(max(1, warmup)):
-                        for fn in self.stage_fns():
+                        for fn in self._fns:
                             fn()
                 torch.cuda.current_stream(self.device).wait_stream(side)
                 torch.cuda.synchronize(self.device)
-                groups = [[f] for f in self.stage_fns()] if split else [self.stage_fns()]
+                groups = [[f] for f in self._fns] if split else [self._fns]
                 graphs, pool = [], None
                 for grp in groups:
                     g = torch.cuda.CUDAGraph()
@@ -398,8 +399,10 @@ class FrameStep:
                 self.dec_state.steps = steps
         self.graphs, self.split = graphs, split
         self.capture_s = time.perf_counter() - t0
+        self.use("graph")
         return True
 
     def release(self) -> None:
-        """Drop the graphs (back to eager)."""
+        """Drop the graphs (back to the compiled stages if any, else eager)."""
         self.graphs = None
+        self.use("compiled" if self.compiled else "eager")

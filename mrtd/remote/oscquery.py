@@ -74,6 +74,7 @@ from yarl import URL
 
 from mrtd.errors import ControlError, UserError, reason_for
 from mrtd.osc_schema import NAMESPACE, Arg, Param, SchemaError
+from mrtd.remote.changes import ChangeQueue
 from mrtd.remote.hub import Sender
 from mrtd.remote.osc.packet import (
     IMMEDIATE,
@@ -431,11 +432,7 @@ class OscQueryServer:
         self._audience: dict[str, tuple[_Client, ...]] = {}  # address -> its listeners
         self._listened: frozenset[str] = frozenset()  # read by the engine thread
         self._conns: dict[web.RequestHandler, _Conn] = {}
-        self._fb_lock = threading.Lock()
-        self._fb_pending: dict[Any, tuple[str, tuple]] = {}
-        self._fb_scheduled = False
-        self._fb_dropped = 0
-        self._fb_seq = itertools.count()
+        self._changes = ChangeQueue(self._flush, MAX_PENDING_FEEDBACK)
         self._rlog = RateLog(log, LOG_EVERY_S)
         self._loop: asyncio.AbstractEventLoop | None = None
         self._server: _Server | None = None
@@ -449,6 +446,7 @@ class OscQueryServer:
         """Bind and serve; raises UserError when the port is taken or zeroconf is missing."""
         zc = _import_zeroconf() if self.zeroconf else None
         loop = self._loop = asyncio.get_running_loop()
+        self._changes.bind(loop)
         family = socket.AF_INET6 if ":" in self.host else socket.AF_INET
         try:
             self._sock = socket.create_server((self.host, self._port), family=family)
@@ -472,6 +470,7 @@ class OscQueryServer:
     async def stop(self) -> None:
         """Stop within about half a second (the daemon gives servers one second)."""
         self.hub.remove_listener(self._on_change)
+        self._changes.bind(None)
         for task in self._tasks:
             task.cancel()
         self._tasks = []
@@ -832,36 +831,12 @@ class OscQueryServer:
             self._listened = frozenset(self._audience)
 
     def _on_change(self, address: str, values: tuple) -> None:
-        """Hub listener (engine thread, mostly): queue the change if someone listens.
-        Never blocks: a short lock, and one wake-up of the loop per burst. State is
-        coalesced per address (the latest value wins); events keep each occurrence."""
-        if address not in self._listened or self._loop is None:
-            return
-        p = NAMESPACE.get(address)
-        state = p is not None and p.access in ("rw", "r") and address != "/mrtd/error"
-        key: Any = address if state else (address, next(self._fb_seq))
-        with self._fb_lock:
-            pending = self._fb_pending
-            if key in pending:
-                del pending[key]  # re-inserted last: the order of the latest changes
-            elif len(pending) >= MAX_PENDING_FEEDBACK:
-                self._fb_dropped += 1
-                return
-            pending[key] = (address, tuple(values))
-            if self._fb_scheduled:
-                return
-            self._fb_scheduled = True
-        try:
-            self._loop.call_soon_threadsafe(self._flush)
-        except RuntimeError:  # the loop is closed: shutting down
-            pass
+        """Hub listener (engine thread, mostly): queue the change if someone listens
+        (coalesced, never blocking: :class:`~mrtd.remote.changes.ChangeQueue`)."""
+        if address in self._listened:
+            self._changes.put(address, values)
 
-    def _flush(self) -> None:
-        with self._fb_lock:
-            items = list(self._fb_pending.values())
-            self._fb_pending.clear()
-            self._fb_scheduled = False
-            dropped, self._fb_dropped = self._fb_dropped, 0
+    def _flush(self, items: list[tuple[str, tuple]], dropped: int) -> None:
         if dropped:
             self._rlog.warning("fb-dropped", "OSCQuery: %d events dropped: the loop fell behind", dropped)
         for address, values in items:

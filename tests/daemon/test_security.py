@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import stat
 import subprocess
 import sys
@@ -19,11 +18,12 @@ from pathlib import Path
 
 import pytest
 import soundfile as sf
+from support.inproc import UdpClient
 from support.jack import start_jackd, stop_jackd
 from support.liblo import oscsend
 from support.serve import Serve
 
-from mrtd.remote.osc.packet import decode_packet, encode_message
+from mrtd.remote.osc.packet import encode_message
 
 pytestmark = [pytest.mark.jack, pytest.mark.slow]
 pytest.importorskip("jack")
@@ -33,36 +33,17 @@ TINY = ("--checkpoint", str(FIX / "mrt2_tiny.safetensors"), "--manifest", str(FI
         "--encoder", str(FIX / "mrt2_tiny_encoder.safetensors"), "--weights", str(FIX / "musiccoca"))
 
 
-class Peer:
+class Peer(UdpClient):
     """A plain OSC sender (like Max's [udpsend]+[udpreceive] on one port): sends from one
     socket and reads what comes back to it; it never subscribes."""
 
-    def __init__(self, port: int):
-        self.port = port
-        self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        self.sock.bind(("127.0.0.1", 0))
-
     def ask(self, address: str, *args: object, want: str = "/mrtd/error", timeout: float = 3.0) -> tuple:
         """Send one message; the args of the first reply at ``want``."""
-        self.sock.sendto(encode_message(address, args), ("127.0.0.1", self.port))
-        deadline = time.monotonic() + timeout
-        seen = []
-        while True:
-            self.sock.settimeout(max(0.001, deadline - time.monotonic()))
-            try:
-                data = self.sock.recv(65536)
-            except (TimeoutError, socket.timeout):
-                raise AssertionError(f"no {want} for {address} {args} within {timeout} s; got {seen}") from None
-            for m in decode_packet(data):
-                seen.append((m.address, m.args))
-                if m.address == want:
-                    return m.args
+        self.send(encode_message(address, args))
+        return self.recv_until(want, timeout)[-1][1]
 
     def frame(self) -> int:
         return int(self.ask("/mrtd/status", want="/mrtd/status")[-1])
-
-    def close(self) -> None:
-        self.sock.close()
 
 
 def snapshot(folder: Path) -> dict[str, tuple[int, int, bytes]]:
@@ -173,7 +154,7 @@ def test_good_names_work_inside_the_folders(attacked):
     assert not Path("pwned").exists()
     reason = peer.ask("/mrtd/record/start", "gig/take1.wav")  # kept: not overwritten
     assert "exists" in reason[1]
-    peer.sock.sendto(encode_message("/mrtd/record/start", ("gig/take1.wav", 1)), ("127.0.0.1", s.osc_port))
+    peer.send(encode_message("/mrtd/record/start", ("gig/take1.wav", 1)))
     time.sleep(0.3)
     oscsend(s.osc_port, "/mrtd/record/stop")
 
@@ -186,7 +167,7 @@ def test_errors_found_on_the_frame_reach_a_plain_sender(attacked):
     (banks / "bank_008.safetensors").write_bytes(b"\x10\x00\x00\x00\x00\x00\x00\x00{}garbage")
     reason = peer.ask("/mrtd/bank/load", 8, timeout=5)  # found on the file thread, after arrival
     assert reason[0] == "/mrtd/bank/load" and "not a readable bank" in reason[1], reason
-    peer.sock.sendto(encode_message("/mrtd/bank/save", (4,)), ("127.0.0.1", s.osc_port))
+    peer.send(encode_message("/mrtd/bank/save", (4,)))
     deadline = time.monotonic() + 5
     while not (banks / "bank_004.safetensors").exists():
         assert time.monotonic() < deadline

@@ -17,11 +17,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import itertools
-import threading
 from typing import Any
 
-from mrtd.osc_schema import NAMESPACE
+from mrtd.remote.changes import ChangeQueue
 from mrtd.remote.osc.packet import encode_message
 from mrtd.remote.osc.subscriptions import Subscriptions
 from mrtd.remote.ratelimit import RateLog
@@ -37,19 +35,18 @@ class Feedback:
         self.meter_hz = float(meter_hz)
         self._loop: asyncio.AbstractEventLoop | None = None
         self._meter_task: asyncio.Task | None = None
-        self._lock = threading.Lock()
-        self._pending: dict[Any, tuple[str, tuple]] = {}
-        self._scheduled = False
-        self._seq = itertools.count()
+        self.queue = ChangeQueue(self._send, MAX_PENDING_FEEDBACK)
 
     def start(self) -> None:
         """On the loop: listen to the hub and start the meter feed."""
         self._loop = asyncio.get_running_loop()
+        self.queue.bind(self._loop)
         self.hub.add_listener(self.on_change)
         self._meter_task = self._loop.create_task(self._meter_loop())
 
     async def stop(self) -> None:
         self.hub.remove_listener(self.on_change)
+        self.queue.bind(None)
         self._loop = None
         if self._meter_task is not None:
             self._meter_task.cancel()
@@ -58,35 +55,15 @@ class Feedback:
             self._meter_task = None
 
     def on_change(self, address: str, values: tuple) -> None:
-        """Any thread (the engine's, mostly): queue a state change for the subscribers.
-        Never blocks: a short lock, then one wake-up of the loop per burst. State is
-        coalesced per address (the latest value wins); events keep each occurrence."""
-        loop = self._loop
-        if loop is None or not self.subs:
-            return
-        p = NAMESPACE.get(address)
-        state = p is not None and p.access in ("rw", "r") and address != "/mrtd/error"
-        key: Any = address if state else (address, next(self._seq))
-        with self._lock:
-            pending = self._pending
-            if key in pending:
-                del pending[key]  # re-inserted last: keeps the order of the latest changes
-            elif len(pending) >= MAX_PENDING_FEEDBACK:
-                return
-            pending[key] = (address, tuple(values))
-            if self._scheduled:
-                return
-            self._scheduled = True
-        try:
-            loop.call_soon_threadsafe(self._flush)
-        except RuntimeError:  # the loop is closed: the daemon is going down
-            pass
+        """Any thread (the engine's, mostly): queue a state change for the subscribers
+        (coalesced, never blocking: :class:`~mrtd.remote.changes.ChangeQueue`)."""
+        if self.subs:
+            self.queue.put(address, values)
 
-    def _flush(self) -> None:
-        with self._lock:
-            items = list(self._pending.values())
-            self._pending.clear()
-            self._scheduled = False
+    def _send(self, items: list[tuple[str, tuple]], dropped: int) -> None:
+        """On the loop: encode each change once and send it to every subscriber."""
+        if dropped:
+            self._rlog.warning("fb-dropped", "OSC feedback: %d changes dropped: the loop fell behind", dropped)
         for address, values in items:
             try:
                 packet = encode_message(address, values)

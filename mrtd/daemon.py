@@ -26,6 +26,7 @@ import time
 from datetime import datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 from mrtd.constants import SAMPLE_RATE
 from mrtd.datadir import FOLDERS, DataDir, PathRefused
@@ -112,6 +113,7 @@ class Daemon:
         if sink is not None:
             sink.on_error = lambda reason: self.hub.notify("/mrtd/error", ("/mrtd/record/events/start", reason))
         self.hub.levels = lambda: self.tap.levels
+        self.hub.register("/mrtd/spectrum", getter=lambda: (self.tap.spectrum,))
         self.midi = MidiRouter(self.hub, self.host.midi, ccmap)
         self._register_daemon_controls()
         self.hub.token = self.token
@@ -214,15 +216,34 @@ class Daemon:
             from mrtd.remote.oscquery import OscQueryServer
 
             self.oscquery = OscQueryServer(self.hub, a.host, a.oscquery_port, osc_port=self.osc.port,
-                                           name=a.jack_name, zeroconf=a.zeroconf)
+                                           name=a.jack_name, zeroconf=a.zeroconf, files=self.files,
+                                           active_files=self._files_being_written)
             self.net.run(self.oscquery.start())  # a taken port is a UserError saying so
             self.say(f"OSCQuery on http://{a.host}:{self.oscquery.port}/")
+            self.say(f"control surface on {self.surface_url()}")
         self.say(f"data folder {self.files.root} (recordings, banks, captures, prompts: every file name sent "
                  "over OSC stays in these)")
         if self.token is not None:
             self.say(f"WARNING: listening on {a.host}, beyond this machine: anyone who can reach these ports can "
                      "play and steer mrtd. Recording, banks, prefill and audio prompts from another host need "
                      f"the token first: /mrtd/auth {self.token}")
+
+    def surface_url(self) -> str:
+        """The browser control surface's address to print: reachable from this machine
+        (127.0.0.1 for a wildcard host), with the token when one is needed."""
+        host = self.args.host
+        if host in ("", "0.0.0.0", "::"):
+            host = "127.0.0.1"
+        elif ":" in host and not host.startswith("["):
+            host = f"[{host}]"
+        url = f"http://{host}:{self.oscquery.port}/ui/"
+        return url + (f"?token={quote(self.token, safe='')}" if self.token is not None else "")
+
+    def _files_being_written(self) -> list[Path | None]:
+        """The take and the event log being written now: the surface neither lists nor
+        serves them (a half-written WAV has no valid header yet)."""
+        sink = self.engine.event_sink
+        return [self.tap.path if self.tap.recording else None, getattr(sink, "path", None)]
 
     def run(self) -> int:
         for sig in (signal.SIGINT, signal.SIGTERM):

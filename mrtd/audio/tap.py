@@ -3,6 +3,12 @@
 The JACK callback copies what it plays into a lock-free ring (:mod:`mrtd.audio.rings`);
 this thread drains it, keeps peak/RMS meters over 50 ms windows, and writes the
 recording when one is armed. A disk error stops the recording, never the audio.
+
+Once per meter window it also takes the output's spectrum (``/mrtd/spectrum``, for the
+browser's spectrogram): 64 log-spaced bands of a Hann-windowed FFT of the latest 2048
+samples of the mono mix, one byte each. It is computed here, off the JACK thread and off
+the network loop, so drawing a spectrogram costs the audio nothing and the page receives
+64 bytes per tick instead of any audio.
 """
 
 from __future__ import annotations
@@ -22,6 +28,51 @@ from mrtd.errors import ControlError
 
 log = logging.getLogger("mrtd.tap")
 
+SPECTRUM_BANDS = 64
+SPECTRUM_FFT = 2048  # samples: 43 ms at 48 kHz, within one 50 ms meter window
+SPECTRUM_LO_HZ, SPECTRUM_HI_HZ = 40.0, 20000.0
+SPECTRUM_FLOOR_DB, SPECTRUM_TOP_DB = -100.0, 0.0
+
+
+def _band_matrix(n_fft: int = SPECTRUM_FFT, rate: int = SAMPLE_RATE, bands: int = SPECTRUM_BANDS,
+                 lo: float = SPECTRUM_LO_HZ, hi: float = SPECTRUM_HI_HZ) -> np.ndarray:
+    """``[bands, n_fft // 2 + 1]`` weights that average an FFT's power over each band.
+
+    Bands are log-spaced, so the low ones (a few Hz wide) are narrower than one bin
+    (23 Hz): such a band takes the bin nearest its centre rather than being empty, so
+    the spectrogram has no dead rows at the bottom."""
+    freqs = np.fft.rfftfreq(n_fft, 1.0 / rate)
+    edges = np.geomspace(lo, hi, bands + 1)
+    m = np.zeros((bands, freqs.size), np.float64)
+    for k in range(bands):
+        inside = np.flatnonzero((freqs >= edges[k]) & (freqs < edges[k + 1]))
+        if inside.size == 0:
+            inside = np.array([int(np.argmin(np.abs(freqs - np.sqrt(edges[k] * edges[k + 1]))))])
+        m[k, inside] = 1.0 / inside.size
+    return m
+
+
+_BANDS = _band_matrix()
+_HANN = np.hanning(SPECTRUM_FFT).astype(np.float64)
+
+
+def spectrum_bytes(mono: np.ndarray) -> bytes:
+    """The ``/mrtd/spectrum`` blob of the latest ``SPECTRUM_FFT`` samples of ``mono``
+    (zero-padded in front when there are fewer): per band, the mean power in dB relative
+    to a full-scale sine (0 dB), mapped linearly from [-100, 0] dB to [0, 255].
+
+    One byte per band keeps a tick at 64 bytes (a phone can take 10 a second for hours),
+    and 100 dB in 256 steps is finer than any display of it."""
+    x = np.zeros(SPECTRUM_FFT, np.float64)
+    tail = np.asarray(mono, np.float64).reshape(-1)[-SPECTRUM_FFT:]
+    if tail.size:
+        x[SPECTRUM_FFT - tail.size:] = tail
+    spec = np.fft.rfft(x * _HANN)
+    power = np.square(np.abs(spec) * (2.0 / _HANN.sum()))  # a full-scale sine's peak bin is 1 (0 dB)
+    db = 10.0 * np.log10(_BANDS @ power + 1e-20)
+    scaled = (db - SPECTRUM_FLOOR_DB) * (255.0 / (SPECTRUM_TOP_DB - SPECTRUM_FLOOR_DB))
+    return np.clip(np.rint(scaled), 0, 255).astype(np.uint8).tobytes()
+
 
 class Tap:
     """Drains the JACK callback's output tap: meters, and the WAV recorder when armed."""
@@ -33,6 +84,8 @@ class Tap:
         self._block = np.zeros((4096, CHANNELS), np.float32)
         self._acc = np.zeros((self.window, CHANNELS), np.float32)
         self._fill = 0
+        self._mono = np.zeros(max(SPECTRUM_FFT, self.window), np.float32)  # the latest output, mono
+        self.spectrum = bytes(SPECTRUM_BANDS)  # /mrtd/spectrum of the last window (silence until then)
         self._file: _Recording | None = None
         self.path: Path | None = None
         self._lock = threading.Lock()  # recorder open/close vs the drain (not the JACK thread)
@@ -127,7 +180,21 @@ class Tap:
                 peak = np.abs(self._acc).max(axis=0)
                 rms = np.sqrt(np.mean(np.square(self._acc), axis=0))
                 self.levels = (float(peak[0]), float(peak[1]), float(rms[0]), float(rms[1]))
+                self._spectrum()
                 self._fill = 0
+
+    def _spectrum(self) -> None:
+        """At the end of a meter window: the spectrum of the latest samples (this window's,
+        preceded by the last one's when the window is shorter than the FFT)."""
+        mono = self._acc.mean(axis=1)
+        keep = self._mono.size - mono.size
+        if keep > 0:
+            self._mono[:keep] = self._mono[mono.size:]
+        self._mono[max(0, keep):] = mono[-self._mono.size:]
+        try:
+            self.spectrum = spectrum_bytes(self._mono)
+        except Exception:  # never let a display figure stop the meters or a recording
+            log.exception("spectrum failed")
 
     def _run(self) -> None:
         while not self._stop.is_set():

@@ -17,6 +17,7 @@ PITCHES = 128
 EMBEDDING_DIM = 768
 MAX_PATH_BYTES = 4096
 MAX_TEXT_BYTES = 1024
+SPECTRUM_BANDS = 64  # /mrtd/spectrum: bytes per frame, one per log-spaced band
 
 _PARAMS: list[Param] = []
 
@@ -280,5 +281,10 @@ add_server("/meters", (f("peak_l", 0.0, 16.0), f("peak_r", 0.0, 16.0), f("rms_l"
                 f("fps", 0.0, 10000.0), f("queue_ms", 0.0, 100000.0, "ms")), "r",
     "Output levels (linear), generation frames/s and queued audio, sent to subscribers.", g)
 add_server("/frame", (i("frame", 0, 2**31 - 1),), "r", "Index of the frame being generated (25 per second).", g)
+add_server("/spectrum", (Arg("bands", "blob", max_bytes=SPECTRUM_BANDS),), "r",
+    f"Output spectrum (after the effects) for meters and spectrograms: a {SPECTRUM_BANDS}-byte blob, one byte per "
+    "log-spaced band from 40 Hz to 20 kHz (lowest first), each the band's mean power in dB (Hann-windowed "
+    "2048-sample FFT of the mono mix, one every 50 ms) mapped linearly from -100 dB..0 dB (full scale) to "
+    "0..255. Streamed to OSCQuery listeners at 10 Hz; not sent to OSC subscribers (read it with /mrtd/get).", g)
 
 NAMESPACE = Namespace(_PARAMS)

@@ -46,11 +46,15 @@ class Sender:
     line and the config file). ``reply(address, reason)`` sends ``/mrtd/error address
     reason`` back to this sender alone; it is called from the generation thread (an error
     found when a message is applied on its frame), so it must be thread-safe and must
-    never block. ``key`` identifies the sender's endpoint (transport, host, port)."""
+    never block. ``key`` identifies the sender's endpoint (transport, host, port).
+    ``token_ok``: this connection carried the token itself, so it is authorised without
+    ``/mrtd/auth`` and without authorising its whole host (a browser tab on a shared
+    machine unlocks only its own websocket)."""
 
     host: str = ""
     reply: Callable[[str, str], None] | None = None
     key: tuple = ()
+    token_ok: bool = False  # proved the daemon's token on connecting (a websocket opened with ?token=)
 
     @property
     def local(self) -> bool:
@@ -231,9 +235,15 @@ class Hub:
         """May ``sender`` use guarded addresses (files: recording, banks, prefill, audio
         prompts)? Always when no token is set (loopback-only daemon), for the operator
         and for this machine; otherwise only hosts that sent ``/mrtd/auth`` with it."""
-        if self.token is None or sender is None or sender.local:
+        if self.token is None or sender is None or sender.local or sender.token_ok:
             return True
         return sender.host in self._authorised
+
+    def token_matches(self, token: str | None) -> bool:
+        """Is ``token`` the daemon's (constant time)? True when none is set: nothing to prove."""
+        if self.token is None:
+            return True
+        return token is not None and hmac.compare_digest(token.encode(), self.token.encode())
 
     def _auth(self, args: tuple | list, sender: Sender | None) -> None:
         values = self._check_schema("/mrtd/auth", args)
@@ -293,6 +303,8 @@ class Hub:
         getter = self._getters.get(address)
         if getter is not None:
             return getter()
+        if address == "/mrtd/spectrum":  # the daemon registers the tap's; none without audio
+            return None
         if address == "/mrtd/frame":
             return (self.engine.frame,)
         if address == "/mrtd/meters":

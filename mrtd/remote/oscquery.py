@@ -4,7 +4,7 @@ Controllers that speak OSCQuery (ossia score and ossia-max, Chataigne, VDMX) bro
 the daemon's address space instead of being configured by hand. Everything comes from
 :data:`NAMESPACE`; the current values come from :meth:`Hub.value`.
 
-HTTP (GET only): ``/path`` is a node's JSON, ``/path?ATTR`` one attribute, ``?HOST_INFO``
+HTTP (GET only, but for ``/ui/`` uploads): ``/path`` is a node's JSON, ``/path?ATTR`` one attribute, ``?HOST_INFO``
 the server's description. Codes follow the OSCQuery proposal: 404 no such node, 400
 unknown attribute, 204 an attribute the node does not have (VALUE of a write-only
 address), 405 anything but GET.
@@ -27,9 +27,17 @@ Choices the proposal leaves open:
 WebSocket (same port, any path): text frames ``{"COMMAND": "LISTEN"|"IGNORE", "DATA":
 path}``; a listened address's every change (whoever caused it) arrives as a binary frame
 holding an OSC message. Binary frames from the client are OSC messages or bundles to
-apply; a refusal comes back as a binary ``/mrtd/error <address> <reason>``. ``/mrtd/meters``
-and ``/mrtd/frame`` change every frame, so their listeners get them at 10 Hz. A
-websocket opened by a web page from another origin is refused (403). Each client
+apply; a refusal comes back as a binary ``/mrtd/error <address> <reason>``; ``/mrtd/ping``,
+``/mrtd/status`` and ``/mrtd/get`` are answered to the sender, as over UDP. ``/mrtd/meters``,
+``/mrtd/frame`` and ``/mrtd/spectrum`` change every frame, so their listeners get them at
+10 Hz. A websocket opened by a web page from another origin is refused (403). When the
+daemon listens beyond loopback (a token is set), a websocket from another host needs the
+token in its URL (``?token=``, or the ``X-Mrtd-Token`` header), else 401 before the
+upgrade; one that has it may use the guarded addresses without ``/mrtd/auth``.
+
+The browser control surface (:mod:`mrtd.remote.ui`) shares the port: ``/ui/`` is the
+page and its API; a browser asking ``/`` for HTML (``Accept: text/html``, no query but
+a token) is redirected there, while OSCQuery clients keep getting JSON. Each client
 has a bounded send queue: a slow client loses its oldest queued messages, it never
 stalls the loop. Listens end with the connection. Changes are coalesced per address
 (the latest value wins; events and ``/mrtd/error`` keep each occurrence): a burst of
@@ -85,8 +93,14 @@ from mrtd.remote.osc.packet import (
     ntp_to_unix,
 )
 from mrtd.remote.ratelimit import RateLog
+from mrtd.remote.ui import UPLOAD_MAX_BYTES, ControlSurface
+from mrtd.remote.ui import error as ui_error
 
 if TYPE_CHECKING:
+    from collections.abc import Callable, Iterable
+    from pathlib import Path
+
+    from mrtd.datadir import DataDir
     from mrtd.remote.hub import Hub
 
 log = logging.getLogger("mrtd.oscquery")
@@ -100,7 +114,7 @@ EXTENSIONS = {
     "PATH_ADDED": False, "PATH_REMOVED": False, "EXTENDED_TYPE": False, "CRITICAL": False,
     "OVERLOADS": False, "HTML": False,
 }
-POLLED = ("/mrtd/meters", "/mrtd/frame")  # change every frame: streamed at POLL_S, not per change
+POLLED = ("/mrtd/meters", "/mrtd/frame", "/mrtd/spectrum")  # change every frame: streamed at POLL_S, not per change
 POLL_S = 0.1
 SEND_QUEUE = 256  # messages queued per websocket client before the oldest are dropped
 WS_SEND_BUFFER = 32 * 1024  # kernel send buffer of a websocket (bytes): a stuck client blocks soon
@@ -114,7 +128,7 @@ HEADER_TIMEOUT_S = 10.0  # a new connection's first request headers must be comp
 IDLE_TIMEOUT_S = 15.0  # a keep-alive connection must send its next request by then
 MAX_PENDING_FEEDBACK = 1024  # changes waiting for the loop; beyond it new ones are dropped (never blocks)
 LOG_EVERY_S = 5.0  # one log line per kind of flood (bad requests, accept failures) this often
-SERVED_HERE = ("/mrtd/ping", "/mrtd/get", "/mrtd/subscribe", "/mrtd/unsubscribe")
+SERVED_HERE = ("/mrtd/ping", "/mrtd/status", "/mrtd/get", "/mrtd/subscribe", "/mrtd/unsubscribe")
 WILDCARD_HOSTS = ("", "0.0.0.0", "::")
 LOCAL_HOSTS = ("localhost", "127.0.0.1", "::1", "[::1]")
 
@@ -203,6 +217,14 @@ def json_value(a: Arg | None, v: Any) -> Any:
 def osc_message(address: str, values: tuple | list) -> bytes:
     """Encode a message as the OSC server would reply it (the schema's type tags)."""
     return encode_message(address, values)
+
+
+def status_message(s: dict[str, Any]) -> bytes:
+    """The ``/mrtd/status`` reply, as the OSC server sends it (ssffiifi)."""
+    out = (str(s.get("model", "")), str(s.get("device", "")), float(s.get("fps", 0.0)),
+           float(s.get("queued_ms", 0.0)), int(s.get("underruns", 0)), int(s.get("xruns", 0)),
+           float(s.get("latency_ms", 0.0)), int(s.get("frame", 0)))
+    return encode_message("/mrtd/status", out, "ssffiifi")
 
 
 def error_message(address: str, reason: str) -> bytes:
@@ -420,8 +442,14 @@ class OscQueryServer:
     def __init__(self, hub: Hub, host: str = "127.0.0.1", port: int = 0, *, osc_port: int,
                  name: str = "mrtd", zeroconf: bool = False, osc_ip: str | None = None,
                  max_connections: int = MAX_CONNECTIONS, max_websockets: int = MAX_WEBSOCKETS,
-                 header_timeout: float = HEADER_TIMEOUT_S, idle_timeout: float = IDLE_TIMEOUT_S):
+                 header_timeout: float = HEADER_TIMEOUT_S, idle_timeout: float = IDLE_TIMEOUT_S,
+                 files: DataDir | None = None, active_files: Callable[[], Iterable[Path | None]] | None = None,
+                 upload_max_bytes: int = UPLOAD_MAX_BYTES):
         self.hub = hub
+        # the browser control surface under /ui/ (files: the data folder its uploads,
+        # prompt list and downloads use; active_files: what is being recorded now)
+        self.ui = ControlSurface(hub, files=files, origin_ok=self._origin_ok, active=active_files,
+                                 upload_max_bytes=upload_max_bytes)
         self.host, self._port, self.osc_port, self.name = host, port, osc_port, name
         self.osc_ip = osc_ip if osc_ip is not None else host
         self.zeroconf = zeroconf
@@ -589,12 +617,20 @@ class OscQueryServer:
         if request.headers.get("Upgrade", "").lower() == "websocket" and request.method == "GET":
             if not self._origin_ok(request.headers.get("Origin")):
                 return web.Response(status=403, text="websocket from a foreign web page refused\n")
+            if not self.ui.allowed(request):
+                return ui_error(401, "the daemon's token is needed from another host (?token=...)")
             if len(self.clients) >= self.max_websockets:
                 self._rlog.warning("ws-full", "OSCQuery: a websocket was refused: %d open", self.max_websockets)
                 return web.Response(status=503, text=f"too many websocket clients (at most {self.max_websockets})\n")
             if conn is not None:
                 conn.state = _WEBSOCKET
             return await self._websocket(request)
+        redirect = self.ui.redirect(request)
+        if redirect is not None:
+            return redirect
+        surface = await self.ui.handle(request)
+        if surface is not None:
+            return surface
         if request.method not in ("GET", "HEAD"):
             return web.Response(status=405, headers={"Allow": "GET"}, text="only GET\n")
         attr = request.query_string
@@ -711,7 +747,7 @@ class OscQueryServer:
             except RuntimeError:  # the loop is closed: shutting down
                 pass
 
-        return Sender(request.remote or "", reply, ("ws", id(client)))
+        return Sender(request.remote or "", reply, ("ws", id(client)), token_ok=self.ui.token_proved(request))
 
     def _reply(self, client: _Client, address: str, reason: str) -> None:
         """An apply-time error for the client that sent the message (loop thread). A client
@@ -779,6 +815,8 @@ class OscQueryServer:
         try:
             if address == "/mrtd/ping":
                 client.offer(osc_message("/mrtd/pong", ()))
+            elif address == "/mrtd/status":
+                client.offer(status_message(self.hub.status()))
             elif address == "/mrtd/get":
                 self._get(client, list(msg.args))
             else:

@@ -50,7 +50,7 @@ from mrtd.remote.ratelimit import RateLog
 log = logging.getLogger("mrtd.osc")
 
 SUBSCRIBER_ERRORS_TO_DROP = 3
-NO_SNAPSHOT = {"/mrtd/meters", "/mrtd/frame"}  # sent periodically anyway
+NO_SNAPSHOT = {"/mrtd/meters", "/mrtd/frame", "/mrtd/spectrum"}  # streamed (spectrum: OSCQuery only)
 
 Refuse = Callable[[Peer, str, str], None]
 

@@ -15,16 +15,14 @@ import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
-import numpy as np
 import pytest
 from aiohttp import ClientSession, WSMsgType, WSServerHandshakeError
 from pythonosc.osc_message import OscMessage
 from pythonosc.osc_message_builder import OscMessageBuilder
+from support.oscquery import run, running_oscquery
 from yarl import URL
 
 from mrtd.controls.banks import bank_name
-from mrtd.engine.demo import build_demo
-from mrtd.engine.engine import Engine
 from mrtd.errors import UserError
 from mrtd.osc_schema import NAMESPACE
 from mrtd.remote.hub import Hub
@@ -46,42 +44,8 @@ class Daemon:
 
 @pytest.fixture(scope="module")
 def daemon(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Daemon]:
-    engine = Engine(*build_demo(), bank_dir=tmp_path_factory.mktemp("banks"))
-    hub = Hub(engine)
-    engine.start()
-    stop = threading.Event()
-
-    def drain() -> None:  # the audio side: pull 256 samples every 256/48000 s
-        buf = np.empty((256, 4), np.float32)
-        t = time.perf_counter()
-        while not stop.is_set():
-            engine.read_into(buf)
-            t += 256 / 48000
-            time.sleep(max(0.0, t - time.perf_counter()))
-
-    reader = threading.Thread(target=drain, daemon=True)
-    reader.start()
-    loop = LoopThread("test-oscquery")
-    server = OscQueryServer(hub, osc_port=OSC_PORT)
-    loop.run(server.start())
-    try:
-        yield Daemon(hub, server, loop)
-    finally:
-        loop.run(server.stop())
-        loop.stop()
-        stop.set()
-        reader.join(2)
-        engine.stop()
-
-
-def run(coro_fn: Callable[[ClientSession], Any]) -> Any:
-    """Run a client coroutine on a fresh loop in the test thread (not the daemon's)."""
-
-    async def main() -> Any:
-        async with ClientSession() as s:
-            return await asyncio.wait_for(coro_fn(s), 10)
-
-    return asyncio.run(main())
+    with running_oscquery(tmp_path_factory.mktemp("banks"), osc_port=OSC_PORT) as r:
+        yield Daemon(r.hub, r.server, r.loop)
 
 
 def get(d: Daemon, path: str, method: str = "GET") -> tuple[int, Any, str]:

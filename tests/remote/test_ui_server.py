@@ -5,13 +5,10 @@ token, the websocket's /mrtd/status and the /mrtd/spectrum stream."""
 
 from __future__ import annotations
 
-import asyncio
 import io
 import json
 import os
-import threading
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +18,7 @@ import soundfile as sf
 from aiohttp import ClientSession, WSMsgType, WSServerHandshakeError
 from pythonosc.osc_message import OscMessage
 from pythonosc.osc_message_builder import OscMessageBuilder
+from support.oscquery import run, running_oscquery
 from yarl import URL
 
 from mrtd.audio.rings import AudioRing
@@ -31,7 +29,6 @@ from mrtd.engine.demo import build_demo
 from mrtd.engine.engine import Engine
 from mrtd.osc_schema import NAMESPACE
 from mrtd.remote.hub import Hub, Sender
-from mrtd.remote.loop import LoopThread
 from mrtd.remote.oscquery import POLLED, OscQueryServer
 from mrtd.remote.ui import STATIC_DIR
 
@@ -49,43 +46,11 @@ class Daemon:
 @pytest.fixture(scope="module")
 def daemon(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Daemon]:
     root = tmp_path_factory.mktemp("ui")
-    engine = Engine(*build_demo(), bank_dir=root / "banks")
-    hub = Hub(engine)
-    engine.start()
-    stop = threading.Event()
-
-    def drain() -> None:
-        buf = np.empty((256, 4), np.float32)
-        t = time.perf_counter()
-        while not stop.is_set():
-            engine.read_into(buf)
-            t += 256 / 48000
-            time.sleep(max(0.0, t - time.perf_counter()))
-
-    reader = threading.Thread(target=drain, daemon=True)
-    reader.start()
     active: list[Path] = []
     files = DataDir(root / "data")
-    loop = LoopThread("test-ui")
-    server = OscQueryServer(hub, osc_port=9124, files=files, active_files=lambda: list(active),
-                            upload_max_bytes=LIMIT)
-    loop.run(server.start())
-    try:
-        yield Daemon(hub, server, root, active)
-    finally:
-        loop.run(server.stop())
-        loop.stop()
-        stop.set()
-        reader.join(2)
-        engine.stop()
-
-
-def run(fn: Callable[[ClientSession], Any]) -> Any:
-    async def main() -> Any:
-        async with ClientSession() as s:
-            return await asyncio.wait_for(fn(s), 10)
-
-    return asyncio.run(main())
+    with running_oscquery(root / "banks", osc_port=9124, files=files, active_files=lambda: list(active),
+                          upload_max_bytes=LIMIT) as r:
+        yield Daemon(r.hub, r.server, root, active)
 
 
 def http(d: Daemon, path: str, method: str = "GET", **kw: Any) -> tuple[int, Any, Any]:

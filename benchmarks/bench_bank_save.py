@@ -153,6 +153,12 @@ def summarise(runs: list[dict[str, Any]]) -> dict[str, Any]:
     }
 
 
+def _commit(tree: str | Path) -> str:
+    """The commit a measured tree is at (not its path: results name code, not machines)."""
+    out = subprocess.run(["git", "-C", str(tree), "rev-parse", "--short", "HEAD"], capture_output=True, text=True)
+    return out.stdout.strip() or "unknown commit"
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--base", default="/tmp/base650", help="a checkout of 650502e (git worktree add ...)")
@@ -193,8 +199,8 @@ def main() -> None:
     res = {
         "benchmark": "bench_bank_save", "command": " ".join(["python", *sys.argv]),
         "model": "demo (untrained, mrt2_tiny dims)", "seconds_per_run": a.seconds, "save_every_s": 1.0,
-        "trees": {"before": f"{a.base} (650502e: save + fsync on the generation thread)",
-                  "after": f"{ROOT} (bank written on the engine's file thread)"},
+        "trees": {"before": f"{_commit(a.base)} (save + fsync on the generation thread)",
+                  "after": f"{_commit(ROOT)} (bank written on the engine's file thread)"},
         "reader": f"paced, {PERIOD} samples at {SR} Hz", "threads": a.threads,
         "cases": {k: summarise(v) for k, v in runs.items()},
         "per_save_on_generation_thread": per_save,

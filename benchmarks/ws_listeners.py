@@ -303,7 +303,6 @@ def main() -> None:
     ap.add_argument("--label", default="", help="what code this is (before/after), recorded")
     ap.add_argument("--out", default=str(Path(__file__).parent / "results" / "ws_listeners.json"))
     a = ap.parse_args()
-    import mrtd
     from mrtd.devtools.bench_env import environment
 
     limits = {k: v for k, v in (("max_websockets", a.max_websockets), ("max_connections", a.max_connections))
@@ -317,7 +316,7 @@ def main() -> None:
               f"{r['frame_ms']['max']} ms, {r['late_frames']} late, loop lag p99 {r['loop_lag_ms']['p99']} ms, "
               f"HTTP p50 {r['http_ms']['p50']} ms, CPU {r['daemon_cpu_percent']}%", flush=True)
     res = {"benchmark": "ws_listeners", "label": a.label, "model": "demo (untrained, mrt2_tiny dims)",
-           "mrtd_path": str(Path(mrtd.__file__).parent), "command": " ".join(sys.argv),
+           "command": " ".join(sys.argv),  # the measured tree's commit is env's git_sha
            "setup": {"period": PERIOD, "rate": SR, "listened": list(LISTENED), "traffic_hz": a.rate,
                      "limits": limits, "torch_threads": a.threads, "busy_processes": a.busy,
                      "reader": "in-process thread, 256 samples per 5.33 ms"},

@@ -29,7 +29,7 @@ from typing import Any
 from urllib.parse import quote
 
 from mrtd.constants import SAMPLE_RATE
-from mrtd.datadir import FOLDERS, DataDir, PathRefused
+from mrtd.datadir import FOLDERS, OPERATOR, DataDir, PathRefused
 from mrtd.errors import ControlError, UserError
 
 log = logging.getLogger("mrtd.serve")
@@ -40,7 +40,7 @@ def _operator_file(name: str) -> tuple[Path, int]:
     replaced if it exists, never written through a symbolic link): (path, descriptor)."""
     path = Path(name).expanduser().absolute()
     try:
-        fd, path = DataDir(trusted=True).create("recordings", str(path), overwrite=True)
+        fd, path = OPERATOR.create("recordings", str(path), overwrite=True)
     except PathRefused as e:
         raise UserError(str(e)) from None
     return path, fd

@@ -232,3 +232,9 @@ def _os_reason(label: str, e: OSError) -> str:
     if e.errno == errno.EISDIR:
         return f"{label} is a folder"
     return f"{label}: {e.strerror or e}"
+
+
+# Opens absolute paths that are the operator's own (command line, config options, render's
+# event files) or were already resolved inside a folder: still regular files only, size
+# capped, never written through a link.
+OPERATOR = DataDir(trusted=True)

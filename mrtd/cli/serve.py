@@ -4,7 +4,6 @@ that fail before anything starts. Argparse only at import time (no torch)."""
 from __future__ import annotations
 
 import argparse
-import ipaddress
 import logging
 import math
 import secrets
@@ -122,16 +121,6 @@ def _config_value(action: argparse.Action, key: str, value: Any) -> Any:
     return value
 
 
-def _loopback(host: str) -> bool:
-    """Does listening on ``host`` keep the daemon on this machine?"""
-    if host in ("localhost", "ip6-localhost"):
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
 def run_serve(args: argparse.Namespace) -> int:
     actions = {a.dest: a for a in _serve_parser()._actions}
     config = load_config(args.config, {d: a.default for d, a in actions.items()})
@@ -149,14 +138,15 @@ def run_serve(args: argparse.Namespace) -> int:
     from mrtd.cli.progress import show_loading_progress
     from mrtd.daemon import Daemon
     from mrtd.engine.build import resolve_device
+    from mrtd.remote.hub import is_loopback
 
     resolve_device(args.device, args.dtype)  # no CUDA here: say so before starting anything
     show_loading_progress()
     if not math.isfinite(args.meter_hz) or not 10 <= args.meter_hz <= 100:
         raise UserError("--meter-hz must be within 10..100")
-    if not _loopback(args.host):
-        args.token = args.token or secrets.token_urlsafe(16)  # remote file access needs it
-    elif args.token is not None and not args.token:
+    if args.token is not None and not args.token:
         raise UserError("--token must not be empty")
+    if not is_loopback(args.host):
+        args.token = args.token or secrets.token_urlsafe(16)  # remote file access needs it
     logging.basicConfig(level=args.log_level.upper(), format="mrtd: %(name)s: %(message)s", stream=sys.stderr)
     return Daemon(args, config).run()

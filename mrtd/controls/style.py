@@ -279,10 +279,10 @@ def _embed_audio_file(m: Any, path: str) -> np.ndarray:
     descriptor that was checked (a FIFO or device is refused, never waited on)."""
     import soundfile as sf
 
-    from mrtd.datadir import DataDir, PathRefused
+    from mrtd.datadir import OPERATOR, PathRefused
 
     try:
-        fd, _ = DataDir(trusted=True).open_read("prompts", path)
+        fd, _ = OPERATOR.open_read("prompts", path)
     except PathRefused as e:
         raise UserError(str(e)) from None
     try:

@@ -20,14 +20,13 @@ import soundfile as sf
 import torch
 
 from mrtd.constants import FRAME, SAMPLE_RATE
-from mrtd.datadir import MAX_AUDIO_BYTES, DataDir, PathRefused
+from mrtd.datadir import MAX_AUDIO_BYTES, OPERATOR, DataDir, PathRefused
 from mrtd.engine.generator import StreamGenerator
 from mrtd.errors import ControlError
 
 PREFILL_MAX_S = 28.0
 KEEP_CAPTURES = 32  # input captures kept in captures/ (each up to ~11 MB)
 ADDRESS = "/mrtd/prefill/audio"
-_OPERATOR = DataDir(trusted=True)  # opens paths already checked (or the operator's own)
 
 
 @dataclass(frozen=True)
@@ -53,7 +52,7 @@ def new_capture(files: DataDir, wave: np.ndarray) -> Capture:
 def file_codes(files: DataDir, gen: StreamGenerator, path: str) -> torch.Tensor:
     """The first 28 s of a 48 kHz file, read in bounded pieces (never more than it keeps),
     encoded to prefill codes."""
-    files = _OPERATOR if os.path.isabs(path) else files
+    files = OPERATOR if os.path.isabs(path) else files
     try:
         fd, _ = files.open_read("prompts", path, MAX_AUDIO_BYTES)
     except PathRefused as e:

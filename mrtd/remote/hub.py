@@ -59,14 +59,18 @@ class Sender:
     @property
     def local(self) -> bool:
         """The operator, or a process on this machine (loopback)."""
-        return not self.host or _is_loopback(self.host)
+        return not self.host or is_loopback(self.host)
 
 
-def _is_loopback(host: str) -> bool:
+def is_loopback(host: str) -> bool:
+    """Is ``host`` (an address, with or without an IPv6 scope, or a local name) this
+    machine's loopback: a sender that needs no token, a ``--host`` that stays local."""
+    if host in ("localhost", "ip6-localhost"):
+        return True
     try:
         return ipaddress.ip_address(host.split("%", 1)[0]).is_loopback
     except ValueError:
-        return host == "localhost"
+        return False
 
 
 class Clock(Protocol):

@@ -89,7 +89,8 @@ class Daemon:
             sink = EventWriter(*_operator_file(a.record_events))
         self.engine = load_engine(a.checkpoint, a.manifest, a.demo, a.seed, a.encoder, event_sink=sink,
                                   bank_dir=self.files.folder("banks"), files=self.files, latency_ms=a.latency_ms,
-                                  size=a.size, weights=a.weights, device=a.device, dtype=a.dtype, graph=a.graph)
+                                  size=a.size, weights=a.weights, codec=getattr(a, "codec", None),
+                                  device=a.device, dtype=a.dtype, graph=a.graph)
         e = self.engine
         if a.demo:
             self.say("DEMO MODEL: untrained weights, the output is noise-like, not music")
@@ -195,6 +196,11 @@ class Daemon:
             self.say(f"connected out_L/out_R to {' '.join(a.connect) or 'system playback'}")
         self.say(f"latency budget {self.engine.output.latency_ms:g} ms; MIDI and timed OSC land "
                  f"{self.engine.lead_frames()} frames after the frame playing")
+        if self.engine.chunk_frames > 1:
+            st = self.engine.status()
+            self.say(f"{self.engine.generator.name} makes {st['chunk_frames'] * 40 / 1000:g} s chunks: prompts, "
+                     f"guidance, temperature and top-k land at the next chunk boundary (up to "
+                     f"{st['control_latency_ms'] / 1000:.1f} s); notes and drums are MRT2 controls and are refused")
         self.started = time.monotonic()
         self.ready = True
         self.say("ready")

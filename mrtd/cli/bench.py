@@ -20,11 +20,20 @@ def add_bench(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
         description="Benchmark the whole-frame step (temporal + 12 depth levels + sampler + codec) "
         "on random weights of a model size or a checkpoint: frames/s and real-time factor per "
         "stage and per frame, frame-time percentiles, time to first audio, peak memory and "
-        "(--latency) control-to-audio latency. Real time = 25 frames/s per stream.")
+        "(--latency) control-to-audio latency. Real time = 25 frames/s per stream. "
+        "Magenta RT v1 (--size v1_base|v1_large, a v1 --checkpoint, or --config CONFIG.json of v1 dims): "
+        "the time of one 2 s chunk (encoder, 800 decode steps, codec), real-time factor = 2 s / chunk time.")
     p.add_argument("--size", choices=SIZES, default="demo",
-                   help="model shapes with random weights (default: demo; mrt2_base is 2.4 B parameters)")
-    p.add_argument("--checkpoint", metavar="CKPT", help="real weights instead of --size (official layout)")
-    add_manifest(p, config_alias=True, help="config for --checkpoint (default: inferred)")
+                   help="model shapes with random weights (default: demo; mrt2_base is 2.4 B parameters; "
+                   "v1_base 348 M, v1_large 762 M)")
+    p.add_argument("--checkpoint", metavar="CKPT", help="real weights instead of --size (official layout: MRT2 "
+                   ".safetensors, or a v1 folder / .tar)")
+    add_manifest(p, config_alias=True, help="config for --checkpoint (default: inferred); v1: an oracle "
+                 "config.json alone means random weights of its dims")
+    p.add_argument("--chunks", type=int, help="v1: timed 2 s chunks (default 1)")
+    p.add_argument("--codec", metavar="CODEC.safetensors",
+                   help="v1: the MRT2 .safetensors whose SpectroStream decoder is timed (default: random weights "
+                   "of its shapes)")
     p.add_argument("--device", default="cpu", help="cpu or cuda (cuda:N) (default: cpu)")
     p.add_argument("--dtype", choices=_DTYPES, default="float32", help="language-model compute dtype")
     p.add_argument("--codec-dtype", choices=_DTYPES, default="float32",
@@ -39,7 +48,8 @@ def add_bench(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
                    "float32, else default)")
     p.add_argument("--streams", type=int, default=1, help="independent streams in one batched step")
     p.add_argument("--frames", type=int, help="timed frames (default by size and device)")
-    p.add_argument("--warmup", type=int, help="untimed frames first (default: attention window + 8)")
+    p.add_argument("--warmup", type=int, help="untimed frames first (default: attention window + 8); v1: "
+                   "untimed chunks (default: 0 for v1_base/v1_large on the CPU, else 1)")
     p.add_argument("--threads", type=int, default=1, help="torch CPU threads (default 1; 0 = torch's choice)")
     p.add_argument("--graph", action=argparse.BooleanOptionalAction, default=True,
                    help="CUDA: replay the frame as a CUDA graph (default on; ignored on the CPU)")

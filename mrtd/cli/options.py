@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 
 DTYPES = ("auto", "float32", "bfloat16")
+MODEL_SIZES = ("mrt2_small", "mrt2_base", "v1_base", "v1_large")
 
 
 def add_manifest(p: argparse.ArgumentParser, *, config_alias: bool, help: str) -> None:
@@ -18,14 +19,22 @@ def add_model_args(p: argparse.ArgumentParser, *, config_alias: bool, required: 
     """The model options `render` and `serve` share: what to load, where it runs, seed,
     CPU threads."""
     src = p.add_mutually_exclusive_group(required=required)
-    src.add_argument("--size", choices=["mrt2_small", "mrt2_base"],
-                     help="an official model found on disk (see 'mrtd weights list')")
-    src.add_argument("--checkpoint", metavar="CKPT", help="generation checkpoint (.safetensors, official layout)")
+    src.add_argument("--size", choices=MODEL_SIZES,
+                     help="an official model found on disk (see 'mrtd weights list'): MRT2 "
+                     "(mrt2_small, mrt2_base) or Magenta RT v1 (v1_base, v1_large: 2 s chunks, "
+                     "latency of 2 s and more by design)")
+    src.add_argument("--checkpoint", metavar="CKPT",
+                     help="generation checkpoint: MRT2 .safetensors, or a Magenta RT v1 T5X checkpoint "
+                     "folder or .tar (recognised by its contents)")
     src.add_argument("--demo", action="store_true", help="the embedded untrained demo model (no files needed)")
     p.add_argument("--weights", metavar="DIR", help="where the official files are: checkpoints for --size, "
                    "MusicCoCa for text/audio prompts (default: MRTD_WEIGHTS, the Hugging Face cache, "
                    "~/Documents/Magenta/magenta-rt-v2)")
     add_manifest(p, config_alias=config_alias, help="model config (default: inferred from the checkpoint)")
+    p.add_argument("--codec", metavar="CODEC.safetensors",
+                   help="Magenta RT v1: the MRT2 .safetensors whose SpectroStream decoder turns v1's "
+                   "tokens into audio (same codec; default: an MRT2 checkpoint found as 'mrtd weights "
+                   "list' shows)")
     p.add_argument("--encoder", metavar="ENCODER.safetensors",
                    help="SpectroStream encoder for audio prefill (default: encoder.safetensors beside the "
                    "checkpoint or in resources/spectrostream/, if present)")

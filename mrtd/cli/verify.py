@@ -18,19 +18,29 @@ def add_verify(sub: argparse._SubParsersAction) -> None:
         "verify",
         help="check this install's model against official reference outputs",
         description=(
-            "Run the PyTorch MRT2 model on the inputs stored in an official reference "
-            "file (.npz from the parity oracle) and compare. Prints one JSON object; "
-            "exit status 0 only when every check is within tolerance."
+            "Run the PyTorch model (MRT2 or Magenta RT v1) on the inputs stored in an official "
+            "reference file (.npz from the parity oracle) and compare. Prints one JSON object; "
+            "exit status 0 only when every check is within tolerance. v1: encoder outputs, "
+            "teacher-forced logits, greedy and seeded sampled tokens per case, chained chunks; "
+            "arrays the reference lacks are listed as not checked."
         ),
     )
-    p.add_argument("--checkpoint", metavar="CKPT", help="generation checkpoint (.safetensors, official layout)")
+    p.add_argument("--family", choices=["auto", "mrt2", "v1"], default="auto",
+                   help="model family (default: recognised from the checkpoint: a v1 folder of "
+                   "target.* arrays or .tar, an MRT2 .safetensors; else from the reference)")
+    p.add_argument("--checkpoint", metavar="CKPT",
+                   help="generation checkpoint: MRT2 .safetensors (official layout) or a v1 T5X folder / .tar")
     p.add_argument("--reference", metavar="REF.npz", required=True, help="reference outputs to compare with")
     add_manifest(
         p,
         config_alias=True,
-        help="model config: a manifest whose 'config' object uses the official field names "
+        help="model config: MRT2, a manifest whose 'config' object uses the official field names; "
+        "v1, an oracle config.json (its 'dims', and the 'sampling' settings it records) "
         "(default: inferred from the checkpoint's tensor shapes)",
     )
+    p.add_argument("--cases", metavar="A,B",
+                   help="v1: check only these cases of the reference (e.g. partial,full; default: all, "
+                   "and the chained chunks)")
     p.add_argument(
         "--encoder",
         metavar="ENCODER.safetensors",

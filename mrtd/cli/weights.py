@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from typing import Any
 
@@ -18,6 +19,7 @@ from mrtd.weights.find import (
     SIZES,
     inventory,
 )
+from mrtd.weights.v1 import V1_NAMES, V1_SIZES
 
 _LIST_HELP = """\
 Show which model files mrtd finds and what works with them. Search order: --weights DIR,
@@ -27,6 +29,12 @@ $MAGENTA_HOME/magenta-rt-v2 (default ~/Documents/Magenta/magenta-rt-v2). A folde
 the official layout (checkpoints/, resources/musiccoca/, resources/spectrostream/) or hold
 the files directly. Damaged files (truncated, corrupt) are shown and never used.
 
+Magenta RT v1 (v1_base, v1_large) is looked for in --weights DIR, $MRTD_WEIGHTS, the
+Hugging Face cache of google/magenta-realtime and $MAGENTA_RT_CACHE_DIR/assets: the
+checkpoint as its unpacked folder (checkpoints/llm_base_x4286_c1860k/) or its .tar. v1
+decodes audio with the SpectroStream decoder inside an MRT2 checkpoint and uses the MRT2
+MusicCoCa files (the same models), so those are listed for it too.
+
 Exit status: 0 when the listing is printed, even if files are missing; with --verify, 1 if
 any file present in a searched place is damaged or fails its sha256."""
 
@@ -35,7 +43,12 @@ Download the official files from the Hugging Face repo google/magenta-realtime-2
 CC-BY-4.0, (c) Google). By default into the Hugging Face cache, skipping files mrtd already
 finds intact; with --to DIR into DIR in the official layout (use it then with --weights DIR
 or MRTD_WEIGHTS=DIR; --to ~/Documents/Magenta/magenta-rt-v2 is found automatically).
-If the repo asks for it, log in first with `hf auth login` or set HF_TOKEN."""
+If the repo asks for it, log in first with `hf auth login` or set HF_TOKEN.
+
+--size v1_base / v1_large fetches Magenta RT v1 from google/magenta-realtime
+(checkpoints/llm_*_c1860k.tar, read as it is, never unpacked) plus, unless --no-codec, the
+mrt2_small checkpoint when no MRT2 checkpoint is found: v1 decodes audio with its
+SpectroStream decoder."""
 
 
 def add_weights(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
@@ -51,9 +64,15 @@ def add_weights(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
     lp.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
     dp = wsub.add_parser("download", help="fetch the files from Hugging Face",
                          description=_DOWNLOAD_HELP, formatter_class=argparse.RawDescriptionHelpFormatter)
-    dp.add_argument("--size", choices=SIZES + ("all", "none"), default="mrt2_small",
+    dp.add_argument("--size", choices=SIZES + V1_SIZES + ("all", "none"), default="mrt2_small",
                     help="generation checkpoint(s) to fetch: mrt2_small (~1.1 GB, default), "
-                    "mrt2_base (~9.8 GB), all, or none")
+                    "mrt2_base (~9.8 GB), all (both MRT2), none, or Magenta RT v1: v1_base "
+                    "(348M parameters), v1_large (762M)")
+    dp.add_argument("--no-codec", action="store_true",
+                    help="v1: do not fetch mrt2_small for its SpectroStream decoder when no MRT2 "
+                    "checkpoint is found")
+    dp.add_argument("--testdata", action="store_true",
+                    help="also fetch the official v1 codec test vectors (testdata/ssv2_48k_stereo)")
     dp.add_argument("--no-musiccoca", action="store_true", help="skip the MusicCoCa style encoder files")
     dp.add_argument("--no-encoder", action="store_true", help="skip the SpectroStream encoder (audio prefill)")
     dp.add_argument("--to", metavar="DIR", help="download into DIR (official layout) instead of the HF cache")
@@ -67,9 +86,20 @@ def run_weights(args: argparse.Namespace) -> int:
         return _run_list(args)
     if cmd == "download":
         sizes = {"all": SIZES, "none": ()}.get(args.size, (args.size,))
-        if not sizes and args.no_musiccoca and args.no_encoder:
+        v1_sizes = tuple(s for s in sizes if s in V1_SIZES)
+        sizes = tuple(s for s in sizes if s not in V1_SIZES)
+        if v1_sizes and not args.no_codec:
+            from mrtd.weights.v1 import find_v1_codec
+
+            have = find_v1_codec(args.to) if args.to and os.path.isdir(os.path.expanduser(args.to)) else None
+            if have is None and find_v1_codec() is None:
+                print("v1 decodes audio with the SpectroStream decoder of an MRT2 checkpoint: none found, "
+                      "so mrt2_small is fetched too (--no-codec skips it)", file=sys.stderr)
+                sizes = ("mrt2_small",)
+        if not sizes and not v1_sizes and not args.testdata and args.no_musiccoca and args.no_encoder:
             raise UserError("nothing to download (--size none with --no-musiccoca and --no-encoder)")
-        got = download(sizes, musiccoca=not args.no_musiccoca, encoder=not args.no_encoder, to=args.to)
+        got = download(sizes, musiccoca=not args.no_musiccoca, encoder=not args.no_encoder, to=args.to,
+                       v1_sizes=v1_sizes, testdata=args.testdata)
         for rel, path in got.items():
             print(f"{rel}\t{path}")
         return 0
@@ -96,7 +126,7 @@ def _print_table(inv: dict[str, Any]) -> None:
 
     con = Console(highlight=False, width=None if sys.stdout.isatty() else 200)  # piped: no 80-column wrap
     style = {FOUND: "green", MISSING: "yellow", CORRUPT: "bold red"}
-    t = Table(title="MRT2 model files", title_justify="left")
+    t = Table(title="MRT2 and Magenta RT v1 model files", title_justify="left")
     for col in ("file", "status", "source", "path / problem"):
         t.add_column(col, overflow="fold")
 
@@ -116,9 +146,20 @@ def _print_table(inv: dict[str, Any]) -> None:
         row(f"musiccoca/{n}", e, note)
     t.add_section()
     row("spectrostream/encoder", inv["encoder"], "optional: audio prefill")
+    t.add_section()
+    v1 = inv["v1"]
+    for s, e in v1["checkpoints"].items():
+        row(f"{s} checkpoint ({V1_NAMES[s]})", e)
+    row("v1 codec: SpectroStream decoder", v1["codec"], "from an MRT2 checkpoint")
+    t.add_row("v1 style: MusicCoCa", "[green]shared[/]" if v1["ready"]["text_prompts"] else "[yellow]missing[/]",
+              "", "the MRT2 musiccoca files above (same model)")
     con.print(t)
     con.print("searched, in order:", style="dim")
     for r in inv["roots"]:
+        state = "" if r["exists"] else " (does not exist)"
+        con.print(f"  {r['source']:<13} {r['path']}{state}", style="dim")
+    con.print("v1 checkpoints searched, in order:", style="dim")
+    for r in v1["roots"]:
         state = "" if r["exists"] else " (does not exist)"
         con.print(f"  {r['source']:<13} {r['path']}{state}", style="dim")
     for path, problem in inv["damaged"].items():
@@ -129,3 +170,5 @@ def _print_table(inv: dict[str, Any]) -> None:
         con.print("get them with: mrtd weights download  (mrt2_small, MusicCoCa and the encoder)")
     elif not (r["text_prompts"] and r["audio_prompts"] and r["audio_prefill"]):
         con.print("get the rest with: mrtd weights download --size none  (MusicCoCa and the encoder)")
+    if not any(v1["ready"][s] for s in V1_SIZES):
+        con.print("Magenta RT v1: mrtd weights download --size v1_base  (v1_large; the MRT2 codec comes along)")

@@ -33,6 +33,10 @@ OUTPUT = frozenset(p.address for p in NAMESPACE if p.route == "engine" and p.rol
 PLAYING = frozenset(p.address for p in NAMESPACE if p.route == "engine" and p.role == "playing")
 FIELDS = {p.address: p.field for p in NAMESPACE if p.route == "engine" and p.field}  # plain state controls
 BANKED = tuple(dict.fromkeys(p.field.split(".")[0] for p in NAMESPACE if p.banked))  # bank JSON keys
+# controls with no Magenta RT v1 meaning (v1 has no note, drum or note/drum guidance input):
+# refused under v1 with an /mrtd/error naming it
+MRT2_ONLY = frozenset(p.address for p in NAMESPACE if p.route == "engine" and p.group == "notes") | frozenset(
+    ("/mrtd/guidance/notes", "/mrtd/guidance/drums"))
 NO_MUSICCOCA = "MusicCoCa files not found"  # how every "no files" refusal starts
 DRUMS = {"auto": -1, "off": 0, "on": 1}
 
@@ -47,6 +51,7 @@ class Controls:
 
     def __init__(self, style: StyleEncoder | None = None, files: DataDir | None = None) -> None:
         self.style = style if style is not None else StyleEncoder(None)
+        self.family = "mrt2"  # the model family played ("v1": MRT2_ONLY controls are refused)
         self.files = files if files is not None else DataDir(trusted=True)  # where audio prompt names point
         self.slot_source: list[tuple[str, Any] | None] = [None] * PROMPT_SLOTS  # (kind, value)
         self.slot_status = ["empty"] * PROMPT_SLOTS
@@ -73,6 +78,9 @@ class Controls:
             values = NAMESPACE.check(address, list(args))
         except SchemaError as e:
             raise ControlError(address, f"{e}") from None
+        if self.family == "v1" and address in MRT2_ONLY:
+            raise ControlError(address, "an MRT2 control: Magenta RT v1 (the model playing) has no notes, "
+                               "drums or note/drum guidance")
         if address.startswith("/mrtd/prompt/") and address.count("/") == 4:
             values = self._check_prompt(address, values)
         if address == "/mrtd/prefill/input":
@@ -112,6 +120,12 @@ class Controls:
             getattr(self, name)[int(index)] = value
         else:
             setattr(self, name, value)
+
+    def set_defaults(self, values: dict[str, Any]) -> None:
+        """Start plain controls (by field: ``temperature``, ``guidance.0``) at a model
+        family's own defaults instead of the schema's (Magenta RT v1's official ones)."""
+        for field, value in values.items():
+            self._set_field(field, value)
 
     def _get_field(self, field: str) -> Any:
         name, _, index = field.partition(".")

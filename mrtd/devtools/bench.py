@@ -16,6 +16,9 @@ with random weights from ``--seed`` (speed does not depend on the values); or
 parity is checked on the tiny official reference when the repository's fixtures are
 present (same dtype/device/options as the run).
 
+Magenta RT v1 (``--size v1_base|v1_large``, a v1 ``--checkpoint`` folder/.tar, or a v1
+``--config CONFIG.json``) is timed per 2 s chunk instead: :mod:`mrtd.devtools.bench_v1`.
+
 Control latency (``--latency``) is the paired-seed method on the real
 :class:`mrtd.engine.engine.Engine`: the same seed twice, once with a control posted when
 the output stream is at sample P; latency = first differing output sample - P.
@@ -40,7 +43,7 @@ from mrtd.errors import UserError
 if TYPE_CHECKING:  # the CLI imports this module for its parser: keep torch out of --help
     import numpy as np
 
-SIZES = ("demo", "mrt2_tiny", "mrt2_small", "mrt2_base")
+SIZES = ("demo", "mrt2_tiny", "mrt2_small", "mrt2_base", "v1_base", "v1_large")
 DEFAULT_CONTROL = "/mrtd/prompt/1/tokens " + " ".join(str(t) for t in range(100, 112))
 FIXTURES = Path(__file__).resolve().parents[2] / "tests" / "fixtures"
 _DTYPES = ("float32", "bfloat16")
@@ -432,6 +435,14 @@ def paired_seed_latency(make_engine, address: str, args: tuple, *, trials: int =
 
 # ---- the command ---------------------------------------------------------------------------
 def run_bench(args: argparse.Namespace) -> int:
+    from mrtd.devtools.bench_v1 import is_v1_bench
+
+    if is_v1_bench(args):
+        from mrtd.devtools.bench_v1 import run_bench_v1
+
+        return run_bench_v1(args)
+    if getattr(args, "chunks", None) is not None or getattr(args, "codec", None):
+        raise UserError("--chunks and --codec are for Magenta RT v1 (--size v1_base|v1_large)")
     t_cold0 = time.perf_counter()
     age0 = process_age_s()
     import numpy as np

@@ -1,5 +1,9 @@
 """``mrtd verify``: run the PyTorch model on an oracle reference's inputs and compare.
 
+The family comes from ``--family`` or is recognised: a Magenta RT v1 checkpoint (a folder
+of ``target.*`` zarr arrays, or a ``.tar``) or a v1 reference goes to
+:mod:`mrtd.devtools.verify_v1`; everything below is MRT2.
+
 Checks (depthformer, when the reference has ``tf_*`` arrays): teacher-forced logits,
 forced-token streaming logits on every generated frame (plus temporal outputs), and
 free-running greedy tokens up to the first low-margin (frame, level). Codec and encoder
@@ -123,12 +127,40 @@ def depthformer_report(ref: dict, model, device: torch.device, strict: bool) -> 
     return out
 
 
+def detect_family(checkpoint: str | None, ref: dict[str, np.ndarray]) -> str:
+    """"v1" or "mrt2": by the checkpoint's form (a folder with ``target.*`` arrays or a
+    ``.tar``: v1; a ``.safetensors``: MRT2), else by the reference's arrays."""
+    if checkpoint:
+        p = Path(checkpoint)
+        if p.is_dir():
+            from mrtd.model.v1.checkpoint import is_v1_checkpoint
+
+            return "v1" if is_v1_checkpoint(p) else "mrt2"
+        if p.suffix == ".tar" or p.name.endswith((".tar.gz", ".tgz")):
+            return "v1"
+        if p.suffix == ".safetensors":
+            return "mrt2"
+    return "v1" if any(k.endswith("/encoder_input_tokens") for k in ref) else "mrt2"
+
+
 def run_verify(args: argparse.Namespace) -> int:
     ref_path = Path(args.reference)
     ref = _load_ref(ref_path)
     device = _device(args.device)
     dtype = _DTYPES[args.dtype]
     ref_dtype = _ref_dtype(ref_path)
+    family = getattr(args, "family", "auto") or "auto"
+    if family == "auto":
+        family = detect_family(args.checkpoint, ref)
+    if family == "v1":
+        from mrtd.devtools.verify_v1 import run_verify_v1
+
+        if args.encoder:
+            raise UserError("--encoder checks the MRT2 SpectroStream encoder against an MRT2 encoder reference; "
+                            "a v1 reference has no encoder arrays")
+        return run_verify_v1(args, ref, ref_path, device, dtype, ref_dtype)
+    if getattr(args, "cases", None):
+        raise UserError("--cases is for v1 references (--family v1)")
     strict = ref_dtype == "float32" and dtype == torch.float32
     result: dict = {
         "reference": str(ref_path),

@@ -16,7 +16,7 @@ if TYPE_CHECKING:
 def load_engine(checkpoint: str | None, config: str | None, demo: bool, seed: int,
                 encoder: str | None = None, *, size: str | None = None, weights: str | None = None,
                 style_sync: bool = False, device: str = "cpu", dtype: str = "auto", graph: bool = True,
-                **kw) -> Engine:
+                codec: str | None = None, **kw) -> Engine:
     """An engine on the demo model, a checkpoint, or an official size found on disk, with
     MusicCoCa for text/audio prompts when its files are found.
 
@@ -32,13 +32,36 @@ def load_engine(checkpoint: str | None, config: str | None, demo: bool, seed: in
     The SpectroStream encoder (audio prefill) is ``encoder`` if given, else
     ``encoder.safetensors`` found beside the checkpoint or in the official resources
     folder, else none (audio prefill then answers a clear error). ``style_sync``: prompt
-    encoding waits for its result (offline rendering: deterministic)."""
+    encoding waits for its result (offline rendering: deterministic).
+
+    Magenta RT v1: ``size`` ``v1_base`` / ``v1_large``, or a ``checkpoint`` that is a v1
+    T5X folder or ``.tar`` (autodetected; ``config`` then is a v1 ``config.json`` with
+    ``dims``, for custom shapes). v1 decodes with the SpectroStream decoder inside an MRT2
+    checkpoint: ``codec`` (an MRT2 ``.safetensors``), else ``mrt2_small`` / ``mrt2_base``
+    beside the v1 checkpoint, else the first one found (``find_v1_codec``); the encoder for audio prefill is found beside that file. The
+    latency budget defaults to :data:`V1_LATENCY_MS` (a 2 s chunk must be made while the
+    queue plays)."""
     import torch
 
     from mrtd.engine.engine import Engine
 
     dev, lm_dtype = resolve_device(device, dtype)
     codec_dtype = torch.float32
+    if _is_v1(checkpoint, size):
+        if demo:
+            raise UserError("--demo is the MRT2 demo model; give --size v1_base|v1_large or --checkpoint DIR")
+        if size:
+            from mrtd.weights.find import find_checkpoint
+
+            checkpoint = str(find_checkpoint(size, weights))
+        gen = _load_v1(checkpoint, config, codec, encoder, weights, seed, dev, lm_dtype)
+        if kw.get("latency_ms") is None:
+            kw["latency_ms"] = V1_LATENCY_MS
+        engine = Engine(generator=gen, seed=seed, style=load_style(weights, sync=style_sync), **kw)
+        engine.source = f"{checkpoint} (codec from {gen.codec_source})"
+        return engine  # no CUDA graph for v1 chunks
+    if codec:
+        raise UserError("--codec is for Magenta RT v1 (the MRT2 checkpoint holds its own codec)")
     if size:
         from mrtd.weights.find import find_checkpoint
 
@@ -79,6 +102,54 @@ def load_engine(checkpoint: str | None, config: str | None, demo: bool, seed: in
 
 
 DTYPES = ("auto", "float32", "bfloat16")  # as mrtd.cli.options offers them
+V1_LATENCY_MS = 2000.0  # v1's default latency budget: the queue plays while a 2 s chunk is made
+
+
+def _is_v1(checkpoint: str | None, size: str | None) -> bool:
+    if size:
+        return size.startswith("v1_")
+    if not checkpoint:
+        return False
+    from mrtd.model.v1.checkpoint import is_v1_checkpoint
+
+    return is_v1_checkpoint(checkpoint)
+
+
+def _load_v1(checkpoint: str | None, config: str | None, codec: str | None, encoder: str | None,
+             weights: str | None, seed: int, dev, lm_dtype):
+    """A :class:`~mrtd.engine.v1.V1Generator`: the v1 LLM, MRT2's SpectroStream decoder
+    (``codec`` or the first MRT2 checkpoint found) and, when found, its encoder."""
+    import torch
+
+    from mrtd.engine.v1 import V1Generator
+    from mrtd.model.mrt2.codec_decoder import load_decoder
+    from mrtd.model.mrt2.framestep import best_codec_layout, set_codec_layout
+    from mrtd.model.v1.checkpoint import load_v1
+    from mrtd.model.v1.config import V1Config
+    from mrtd.weights.check import check_file
+    from mrtd.weights.v1 import find_v1_codec
+
+    if not checkpoint or not Path(checkpoint).exists():
+        raise UserError(f"checkpoint not found: {checkpoint}")
+    if codec is None:
+        beside = [Path(checkpoint).resolve().parent / f"{n}.safetensors" for n in ("mrt2_small", "mrt2_base")]
+        found = next((p for p in beside if p.is_file() and check_file(p) is None), None) or find_v1_codec(weights)
+        if found is None:
+            raise UserError("Magenta RT v1 decodes with the SpectroStream codec of an MRT2 checkpoint and none "
+                            "was found: give --codec FILE (an mrt2_small/mrt2_base .safetensors) or get one with "
+                            "'mrtd weights download --size mrt2_small'")
+        codec = str(found)
+    if not Path(codec).is_file():
+        raise UserError(f"codec file not found: {codec} (an MRT2 .safetensors holding params/soundstream/*)")
+    problem = check_file(codec)
+    if problem:
+        raise UserError(f"codec {codec}: {problem}")
+    model = load_v1(checkpoint, V1Config.from_json(config) if config else None, device=dev, dtype=lm_dtype)
+    dec = load_decoder(codec, device=dev, dtype=torch.float32)
+    set_codec_layout(dec, best_codec_layout(dev, torch.float32))
+    gen = V1Generator(model, dec, seed=seed, encoder=_find_encoder(codec, encoder, dev, torch.float32))
+    gen.codec_source = codec
+    return gen
 
 
 def resolve_device(device: str | None, dtype: str | None = "auto"):

@@ -12,7 +12,10 @@ Generation is pulled by the output queue: a frame is made only when it fits in t
 latency budget. :meth:`step_frame` is the whole frame pipeline; the live thread and the
 offline renderer both call it (the renderer just does not wait for the clock). The model
 is a :class:`~mrtd.engine.generator.StreamGenerator` (MRT2's is the default): it makes
-one or more frames per step and the engine plays them out one frame per call. Each
+one or more frames per step and the engine plays them out one frame per call. A chunk
+model (one that declares ``chunk_frames > 1``, Magenta RT v1) reads its controls once a
+chunk: generation controls posted inside a chunk are held to its end and applied and
+logged there, so the log says the frame they took effect on. Each
 frame's audio is queued twice, as four channels: post-effects (wet L/R) and pre-effects
 (dry L/R). Effect changes are controls like any other, so they too land on a frame and
 replay. Actions that read or write files are parked until a file thread has done the
@@ -25,6 +28,7 @@ import logging
 import threading
 import time
 from collections import deque
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -41,6 +45,7 @@ from mrtd.datadir import DataDir
 from mrtd.effects.chain import EffectsChain
 from mrtd.engine.actions import FileActions
 from mrtd.engine.banks import Banks
+from mrtd.engine.clock import MusicalClock
 from mrtd.engine.generator import Block, FrameControls, StreamGenerator
 from mrtd.engine.mrt2 import MRT2Generator
 from mrtd.engine.prefill import file_codes, new_capture
@@ -73,6 +78,11 @@ class Engine:
         if latency_ms is not None:
             self.controls.latency_ms = float(latency_ms)
         self.generator = generator or MRT2Generator(model, decoder, seed=self.controls.seed, encoder=encoder)
+        # a chunk model (Magenta RT v1: 50 frames a step) reads its controls once a chunk:
+        # they are held to the chunk boundary and logged there; its MRT2-only controls are refused
+        self.chunk_frames = int(getattr(self.generator, "chunk_frames", 1))
+        self.controls.family = getattr(self.generator, "family", "mrt2")
+        self.controls.set_defaults(getattr(self.generator, "defaults", {}))
         self.model, self.decoder = getattr(self.generator, "model", model), getattr(self.generator, "decoder", decoder)
         self.cfg = getattr(self.model, "cfg", None)
         self.device = self.generator.device
@@ -89,6 +99,11 @@ class Engine:
         self.actions = FileActions(self)
         self.banks = Banks(self)
         self._block: Block | None = None  # the generator's last step, played out row by row
+        self._held: list[tuple[str, Any, Reply | None]] = []  # controls waiting for the chunk boundary
+        self.clock = MusicalClock()  # which frame plays which beat (tempo source, quantised changes)
+        # called with the frame about to be made, on the generation thread, before its controls
+        # are applied: a hook posts controls for this frame (schedule.add(..., frame)) or reads state
+        self.frame_hooks: list[Callable[[int], None]] = []
         self._row = 0
         self._frame_buf = np.zeros((self.output.frame, CHANNELS), np.float32)
         self._thread: threading.Thread | None = None
@@ -149,20 +164,47 @@ class Engine:
     # ---- the frame pipeline (generation thread) ------------------------------------------
     def apply_due(self) -> bool:
         """Apply every control due at the coming frame boundary (and any parked action whose
-        file work is done); True if one changes the generated audio (for responsive mode)."""
+        file work is done); True if one changes the generated audio (for responsive mode).
+        The frame hooks run first: musical time (the clock, modulators, a MIDI file
+        player) posts the controls of this frame there, so they land and log like any."""
+        for hook in self.frame_hooks:
+            hook(self.frame)
         changed = self.actions.finish()
-        while (due := self.schedule.pop_due(self.frame)) is not None:
-            address, values, reply = due
-            try:
-                if self.actions.park(address, values, reply):
-                    changed |= self.actions.finish()
-                    continue
-                changed |= self._apply(address, values)
-            except UserError as e:
-                self.outbox.refused(self.frame, address, e, reply)
+        while True:
+            if self._held and not self._mid_chunk():
+                held, self._held = self._held, []
+                for address, values, reply in held:
+                    changed |= self._apply_logged(address, values, reply)
+            if (due := self.schedule.pop_due(self.frame)) is None:
+                break
+            if self._mid_chunk() and self._waits_for_chunk(due[0]):
+                self._held.append(due)
                 continue
-            self.outbox.applied(Event(self.frame, address, values))
+            changed |= self._apply_logged(*due)
         return changed
+
+    def _apply_logged(self, address: str, values: Any, reply: Reply | None) -> bool:
+        try:
+            if self.actions.park(address, values, reply):
+                return self.actions.finish()
+            changed = self._apply(address, values)
+        except UserError as e:
+            self.outbox.refused(self.frame, address, e, reply)
+            return False
+        self.outbox.applied(Event(self.frame, address, values))
+        return changed
+
+    def _mid_chunk(self) -> bool:
+        """Inside a chunk the generator made ahead (never with one frame per step)."""
+        return self.chunk_frames > 1 and self._block is not None and self._row < len(self._block)
+
+    @staticmethod
+    def _waits_for_chunk(address: str) -> bool:
+        """A control the generator reads at its step (style, sampling, guidance): under a
+        chunk model it lands on the next chunk boundary. Actions, output and effect
+        controls land on their own frame; the seed waits for a reset anyway."""
+        return not (address in ACTIONS or address in OUTPUT or EffectsChain.handles(address)
+                    or address in ("/mrtd/seed", "/mrtd/seed/rotation"))
 
     def _apply(self, address: str, values: tuple) -> bool:
         if address in ACTIONS:
@@ -204,7 +246,7 @@ class Engine:
             c.feedback.clear()
         block = self._block
         if block is None or self._row >= len(block):
-            block = self._block = self.generator.step(FrameControls(cond, c.temperature, c.top_k))
+            block = self._block = self.generator.step(FrameControls(cond, c.temperature, c.top_k, c.guidance[0]))
             self._row = 0
         i = self._row
         self._row += 1
@@ -355,9 +397,16 @@ class Engine:
     def status(self) -> dict[str, Any]:
         ms = list(self.frame_ms)
         mean = sum(ms) / len(ms) if ms else 0.0
-        return {
+        st = {
             "model": self.generator.name, "frame": self.frame, "resets": self.resets,
             "frame_ms": mean, "fps": 1000.0 / mean if mean else 0.0,
             "style_tokens": self.controls.style_tokens().tolist(), "lead_frames": self.lead_frames(),
             "errors": list(self.errors)[-5:], **self.output.status(),
         }
+        if self.chunk_frames > 1:  # a chunk model: controls wait for the next chunk boundary
+            st["chunk_frames"] = self.chunk_frames
+            st["chunk_ms"] = float(getattr(self.generator, "chunk_ms", 0.0))
+            # worst case from posting a generation control to hearing it: the rest of the
+            # chunk playing out, then the queue
+            st["control_latency_ms"] = 1000.0 / FRAME_RATE * (self.chunk_frames + self.lead_frames())
+        return st

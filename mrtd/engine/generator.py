@@ -32,6 +32,8 @@ class FrameControls:
     cond: np.ndarray  # [144] int conditioning ids (style tokens, notes, drums, guidance)
     temperature: float
     top_k: int
+    # /mrtd/guidance/style as set: Magenta RT v1's guidance weight (MRT2 reads its CFG bin from cond)
+    guidance: float | None = None
 
 
 @dataclass

@@ -73,7 +73,7 @@ def run_render(args: argparse.Namespace) -> int:
     files = DataDir(args.data_dir, overrides={"banks": args.bank_dir}, trusted=True)
     engine = load_engine(args.checkpoint, args.manifest, args.demo, args.seed, args.encoder, event_sink=sink,
                          strict=True, bank_dir=files.folder("banks", create=False), files=files,
-                         size=args.size, weights=args.weights,
+                         size=args.size, weights=args.weights, codec=getattr(args, "codec", None),
                          style_sync=True, device=args.device, dtype=args.dtype, graph=args.graph)
     if args.demo:
         console.print("[bold red]DEMO MODEL: untrained weights, the output is noise-like, not music[/]")

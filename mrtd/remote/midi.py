@@ -130,6 +130,7 @@ class MidiRouter:
         self.ccmap = ccmap or CCMap()
         self.channel = int(NAMESPACE["/mrtd/midi/channel"].default[0])  # type: ignore[index]
         self.received = 0
+        self._refused: set[str] = set()  # addresses whose refusal was logged
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         hub.register("/mrtd/midi/channel", self._set_channel, lambda: (self.channel,))
@@ -157,7 +158,10 @@ class MidiRouter:
                 try:
                     self.hub.handle(address, args, frame)
                 except UserError as e:
-                    log.warning("MIDI %s: %s", message.hex(" "), e)
+                    if address not in self._refused:  # once per address: a keyboard under v1 would flood the log
+                        self._refused.add(address)
+                        log.warning("MIDI %s: %s (further refusals of %s are not logged)",
+                                    message.hex(" "), e, address)
         self.received += n
         return n
 

@@ -1,5 +1,6 @@
-"""Download the official MRT2 files with huggingface_hub, into its cache or a folder,
-skipping what is already found and checked; every failure is one actionable line."""
+"""Download the official MRT2 files (and Magenta RT v1's, :mod:`mrtd.weights.v1`) with
+huggingface_hub, into its cache or a folder, skipping what is already found and checked;
+every failure is one actionable line."""
 
 from __future__ import annotations
 
@@ -17,7 +18,6 @@ from mrtd.weights.find import (
     ENCODER_PATH,
     FOUND,
     HF_REPO,
-    HF_URL,
     LICENCE_NOTE,
     MUSICCOCA_AUDIO,
     MUSICCOCA_DIR,
@@ -39,17 +39,18 @@ from mrtd.weights.find import (
 )
 
 
-def _hf_error(e: BaseException, rel: str, endpoint: str) -> UserError | None:
+def _hf_error(e: BaseException, rel: str, endpoint: str, repo: str = HF_REPO) -> UserError | None:
     """A huggingface_hub failure as one actionable line (None: not one of ours)."""
     from huggingface_hub import errors as hf
 
     login = "log in with `hf auth login` or set HF_TOKEN"
+    url = f"https://huggingface.co/{repo}"
     if isinstance(e, hf.GatedRepoError):
-        return UserError(f"{HF_REPO} is gated: accept its terms at {HF_URL} while logged in, then {login}")
+        return UserError(f"{repo} is gated: accept its terms at {url} while logged in, then {login}")
     if isinstance(e, hf.RepositoryNotFoundError):
-        return UserError(f"{endpoint} says {HF_REPO} does not exist or needs authorisation; {login}")
+        return UserError(f"{endpoint} says {repo} does not exist or needs authorisation; {login}")
     if isinstance(e, hf.RemoteEntryNotFoundError):
-        return UserError(f"{rel} is not in {HF_REPO} at {endpoint} (has the repository layout changed? see {HF_URL})")
+        return UserError(f"{rel} is not in {repo} at {endpoint} (has the repository layout changed? see {url})")
     if isinstance(e, hf.HfHubHTTPError):
         code = getattr(getattr(e, "response", None), "status_code", None)
         first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
@@ -76,12 +77,33 @@ def download_plan(sizes: Sequence[str], *, musiccoca: bool = True, encoder: bool
     return plan
 
 
-def _already_found(rel: str, roots: list[Root], check: Checker) -> Path | None:
+def v1_download_plan(sizes: Sequence[str], *, testdata: bool = False) -> list[tuple[str, bool]]:
+    """(repo path, optional) of the Magenta RT v1 files fetched from google/magenta-realtime:
+    the checkpoint archives (read as they are, never unpacked) and the codec test vectors."""
+    from mrtd.weights.v1 import TESTDATA_DIR, TESTDATA_FILES, v1_tar_path
+
+    plan = [(v1_tar_path(s), False) for s in sizes]
+    if testdata:
+        plan += [(f"{TESTDATA_DIR}/{n}", False) for n in TESTDATA_FILES]
+    return plan
+
+
+def _already_found(rel: str, roots: list[Root], check: Checker, repo: str = HF_REPO) -> Path | None:
     """An intact copy of ``rel`` already discoverable (so no download is needed).
 
     MusicCoCa counts as one folder: its files are present only when the folder discovery
     uses holds the text and the audio sets, otherwise the whole set is fetched (files
-    spread over two folders would not be used together)."""
+    spread over two folders would not be used together). A v1 checkpoint counts as
+    present when its folder or its archive is found."""
+    if repo != HF_REPO:
+        from mrtd.weights import v1
+
+        if rel.endswith(".tar"):
+            size = next(s for s in v1.V1_SIZES if v1.v1_tar_path(s) == rel)
+            e = v1.v1_checkpoint_entry(size, v1.v1_roots(), v1.V1Checker())
+            return e.path if e.status == FOUND else None
+        d = v1.find_v1_testdata()
+        return d / Path(rel).name if d is not None else None
     if rel.startswith(CHECKPOINTS_DIR + "/"):
         e = checkpoint_entry(Path(rel).stem, roots, check)
     elif rel == ENCODER_PATH:
@@ -106,8 +128,10 @@ def _discard(path: Path) -> None:
 
 def download(sizes: Sequence[str], *, musiccoca: bool = True, encoder: bool = True,
              to: str | os.PathLike | None = None, endpoint: str | None = None,
-             token: str | bool | None = None, out: TextIO | None = None) -> dict[str, Path]:
-    """Fetch the files from ``google/magenta-realtime-2`` with huggingface_hub.
+             token: str | bool | None = None, out: TextIO | None = None,
+             v1_sizes: Sequence[str] = (), testdata: bool = False) -> dict[str, Path]:
+    """Fetch the files from ``google/magenta-realtime-2`` with huggingface_hub, and with
+    ``v1_sizes`` / ``testdata`` Magenta RT v1's from ``google/magenta-realtime``.
 
     Default destination: the Hugging Face cache (so discovery finds them, and other HF
     tools share them); files discovery already finds intact anywhere are skipped.
@@ -119,8 +143,14 @@ def download(sizes: Sequence[str], *, musiccoca: bool = True, encoder: bool = Tr
 
     out = out or sys.stderr
     endpoint = (endpoint or os.environ.get("HF_ENDPOINT") or "https://huggingface.co").rstrip("/")
-    plan = download_plan(sizes, musiccoca=musiccoca, encoder=encoder)
-    print(LICENCE_NOTE, file=out)
+    from mrtd.weights.v1 import V1_HF_REPO, V1_LICENCE_NOTE
+
+    plan = [(HF_REPO, rel, opt) for rel, opt in download_plan(sizes, musiccoca=musiccoca, encoder=encoder)]
+    plan += [(V1_HF_REPO, rel, opt) for rel, opt in v1_download_plan(v1_sizes, testdata=testdata)]
+    if any(repo == HF_REPO for repo, _, _ in plan):
+        print(LICENCE_NOTE, file=out)
+    if v1_sizes:
+        print(V1_LICENCE_NOTE, file=out)
     dest = Path(os.path.expanduser(os.fspath(to))) if to is not None else None
     if dest is not None:
         try:
@@ -130,20 +160,22 @@ def download(sizes: Sequence[str], *, musiccoca: bool = True, encoder: bool = Tr
     roots = search_roots() if dest is None else []
     check = Checker()
     got: dict[str, Path] = {}
-    for i, (rel, optional) in enumerate(plan, 1):
-        have = _already_found(rel, roots, check) if dest is None else None
+    for i, (repo, rel, optional) in enumerate(plan, 1):
+        have = _already_found(rel, roots, check, repo) if dest is None else None
         if have is not None:
             print(f"[{i}/{len(plan)}] {rel}: already present at {have}", file=out)
             got[rel] = have
             continue
         approx = next((f" (~{APPROX_BYTES[s] / 1e9:.1f} GB)" for s in SIZES if rel == checkpoint_path(s)), "")
+        if rel.endswith(".tar"):
+            approx = " (over 1 GB: weights and optimizer state)"
         print(f"[{i}/{len(plan)}] {rel}{approx}", file=out, flush=True)
         path: Path | None = None
         problem: str | None = None
         for force in (False, True):
             try:
                 path = Path(hf_hub_download(
-                    HF_REPO, rel, cache_dir=str(hf_cache_dir()), local_dir=str(dest) if dest else None,
+                    repo, rel, cache_dir=str(hf_cache_dir()), local_dir=str(dest) if dest else None,
                     endpoint=endpoint, token=token, force_download=force))
             except Exception as e:
                 from huggingface_hub import errors as hf
@@ -152,11 +184,15 @@ def download(sizes: Sequence[str], *, musiccoca: bool = True, encoder: bool = Tr
                     print(f"  {rel} is not published (optional; skipped)", file=out)
                     path = None
                     break
-                err = _hf_error(e, rel, endpoint)
+                err = _hf_error(e, rel, endpoint, repo)
                 if err is None:
                     raise
                 raise err from None
             problem = check_file(path, verify=True)
+            if problem is None and rel.endswith(".tar"):
+                from mrtd.weights.v1 import check_v1_checkpoint
+
+                problem = check_v1_checkpoint(path)
             if problem is None:
                 break
             print(f"  {path}: {problem}; fetching it again", file=out)

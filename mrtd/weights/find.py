@@ -83,6 +83,7 @@ class Root:
     path: Path
     source: str
     revision: str | None = None
+    repo: str = HF_REPO
 
     @property
     def exists(self) -> bool:
@@ -107,9 +108,9 @@ def hf_cache_dir() -> Path:
     return Path(os.path.expanduser(os.path.expandvars(raw)))
 
 
-def hf_repo_cache() -> Path:
-    """``<cache>/models--google--magenta-realtime-2``."""
-    return hf_cache_dir() / ("models--" + HF_REPO.replace("/", "--"))
+def hf_repo_cache(repo: str = HF_REPO) -> Path:
+    """``<cache>/models--google--magenta-realtime-2`` (or another repo's folder)."""
+    return hf_cache_dir() / ("models--" + repo.replace("/", "--"))
 
 
 def official_root() -> Path:
@@ -119,10 +120,10 @@ def official_root() -> Path:
     return Path(os.path.expanduser(os.path.expandvars(base))) / "magenta-rt-v2"
 
 
-def _hf_roots() -> list[Root]:
+def _hf_roots(repo_id: str = HF_REPO) -> list[Root]:
     """Snapshots of the HF repo: the one ``refs/main`` names first, then any other
     (newest first), so a download pinned to a commit is found too."""
-    repo = hf_repo_cache()
+    repo = hf_repo_cache(repo_id)
     snaps = repo / "snapshots"
     main = None
     try:
@@ -135,8 +136,8 @@ def _hf_roots() -> list[Root]:
         revs = []
     revs.sort(key=lambda p: (p.name != main, -_mtime(p)))
     if not revs:
-        return [Root(snaps / (main or "<revision>"), "hf-cache", main)]
-    return [Root(p, "hf-cache", p.name) for p in revs]
+        return [Root(snaps / (main or "<revision>"), "hf-cache", main, repo_id)]
+    return [Root(p, "hf-cache", p.name, repo_id) for p in revs]
 
 
 def _mtime(p: Path) -> float:
@@ -186,7 +187,7 @@ def _hf_file(root: Root, rel: str) -> Path:
     if root.revision is not None:
         from huggingface_hub import try_to_load_from_cache
 
-        hit = try_to_load_from_cache(HF_REPO, rel, cache_dir=str(hf_cache_dir()), revision=root.revision)
+        hit = try_to_load_from_cache(root.repo, rel, cache_dir=str(hf_cache_dir()), revision=root.revision)
         if isinstance(hit, str):
             return Path(hit)
     return root.path / rel
@@ -290,10 +291,16 @@ def checkpoint_entry(size: str, roots: list[Root], check: Checker) -> Entry:
 
 
 def find_checkpoint(size: str, weights: str | os.PathLike | None = None) -> Path:
-    """The generation checkpoint of ``size`` (first intact one in search order).
+    """The generation checkpoint of ``size`` (first intact one in search order): an MRT2
+    ``.safetensors``, or for ``v1_base`` / ``v1_large`` a Magenta RT v1 checkpoint folder
+    or ``.tar`` (:mod:`mrtd.weights.v1`).
 
     Raises UserError naming every place looked at (and any damaged file found) and the
     command that downloads it."""
+    from mrtd.weights.v1 import V1_SIZES, find_v1_checkpoint
+
+    if size in V1_SIZES:
+        return find_v1_checkpoint(size, weights)
     check_size(size)
     roots = search_roots(weights)
     e = checkpoint_entry(size, roots, Checker())
@@ -401,6 +408,10 @@ def inventory(weights: str | os.PathLike | None = None, *, verify: bool = False)
     parts.append("audio prompts: " + state(ready["audio_prompts"],
                                            missing(MUSICCOCA_TEXT + MUSICCOCA_AUDIO), lambda n: mc[n].status))
     parts.append("audio prefill: " + state(ready["audio_prefill"], [ENCODER_FILE], lambda n: enc.status))
+    from mrtd.weights.v1 import v1_inventory
+
+    v1 = v1_inventory(weights, check, ready, ready["audio_prefill"])
+    parts.append(v1["summary"])
     return {
         "roots": [{"path": str(r.path), "source": r.source, "exists": r.exists, "revision": r.revision}
                   for r in roots],
@@ -409,6 +420,7 @@ def inventory(weights: str | os.PathLike | None = None, *, verify: bool = False)
                       "files": {n: e.as_dict() for n, e in mc.items()}},
         "encoder": enc.as_dict(),
         "ready": ready,
+        "v1": v1,
         "damaged": dict(check.damaged),
         "verified": verify,
         "summary": "; ".join(parts),

@@ -1,0 +1,109 @@
+"""The musical clock: which frame plays which beat, so changes can land on the grid.
+
+mrtd makes audio in 40 ms frames (25 a second); musicians count bars and beats. The clock
+maps one to the other with a piecewise-linear beat line: a tempo is a slope (beats per
+frame) from an anchor ``(frame, beat)``. A tempo change at frame F re-anchors there, so
+the beat count never jumps; an external source (JACK transport, Ableton Link) re-anchors
+on every position it reports. With the internal source frame 0 is the start of bar 1: at
+120 BPM in 4/4 a beat is 12.5 frames and a bar exactly 50.
+
+A beat boundary that falls between two frames belongs to the frame that plays at that
+moment, rounded to the nearest frame (half a frame at most, 20 ms), so a change quantised
+to a bar starts on the frame whose audio starts nearest the downbeat.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from mrtd.constants import FRAME_RATE
+
+UNITS = ("beat", "bar")
+TICKS_PER_BEAT = 1920  # the resolution positions are reported in (a common MIDI/JACK choice)
+
+
+@dataclass
+class MusicalClock:
+    """Tempo, meter and the anchor of the beat line (all changed only on the generation
+    thread, at frame boundaries)."""
+
+    bpm: float = 120.0
+    beats_per_bar: int = 4
+    beat_unit: int = 4
+    anchor_frame: int = 0  # the frame whose start is at beat ``anchor_beat``
+    anchor_beat: float = 0.0  # beats since the start (0 = bar 1, beat 1)
+    bar_beat: float = 0.0  # a beat where a bar starts (bars count from here after a meter change)
+
+    # ---- the beat line ---------------------------------------------------------------
+    def frames_per_beat(self) -> float:
+        return FRAME_RATE * 60.0 / self.bpm
+
+    def beat_at(self, frame: float) -> float:
+        """Beats since the start at the start of ``frame``."""
+        return self.anchor_beat + (frame - self.anchor_frame) / self.frames_per_beat()
+
+    def frame_of_beat(self, beat: float) -> int:
+        """The frame that plays at ``beat`` (nearest frame start; halves round up)."""
+        return math.floor(self.anchor_frame + (beat - self.anchor_beat) * self.frames_per_beat() + 0.5)
+
+    def unit_beats(self, unit: str) -> int:
+        if unit == "beat":
+            return 1
+        if unit == "bar":
+            return self.beats_per_bar
+        raise ValueError(f"unit must be one of {', '.join(UNITS)}, got {unit!r}")
+
+    def next_boundary(self, frame: int, unit: str) -> int:
+        """The first frame at or after ``frame`` that plays a ``unit`` boundary (``frame``
+        itself when it is one: a change posted on a boundary applies at once)."""
+        n = self.unit_beats(unit)
+        origin = self.bar_beat if unit == "bar" else 0.0
+        k = math.floor((self.beat_at(frame) - origin) / n)
+        while True:
+            g = self.frame_of_beat(origin + k * n)
+            if g >= frame:
+                return g
+            k += 1
+
+    def position(self, frame: int) -> tuple[int, int, int]:
+        """(bar, beat, tick) at the start of ``frame``: bar and beat count from 1."""
+        b = self.beat_at(frame)
+        rel = b - self.bar_beat
+        bar = math.floor(rel / self.beats_per_bar)
+        in_bar = rel - bar * self.beats_per_bar
+        beat = math.floor(in_bar)
+        tick = min(int((in_bar - beat) * TICKS_PER_BEAT), TICKS_PER_BEAT - 1)
+        return bar + 1, beat + 1, tick
+
+    def bars_to_frames(self, bars: float) -> int:
+        """The length of ``bars`` bars at the current tempo, in whole frames."""
+        return max(1, round(bars * self.beats_per_bar * self.frames_per_beat()))
+
+    def beats_to_frames(self, beats: float) -> int:
+        return max(0, round(beats * self.frames_per_beat()))
+
+    # ---- changes (generation thread, at a frame boundary) ------------------------------
+    def set_tempo(self, frame: int, bpm: float) -> None:
+        """A new tempo from ``frame`` on; the beat count is continuous there."""
+        if not (bpm > 0 and math.isfinite(bpm)):
+            raise ValueError(f"tempo must be a positive number of BPM, got {bpm!r}")
+        self.anchor_beat, self.anchor_frame, self.bpm = self.beat_at(frame), int(frame), float(bpm)
+
+    def set_meter(self, frame: int, beats_per_bar: int, beat_unit: int = 4) -> None:
+        """A new meter from the next bar line at or after ``frame`` (bars stay whole)."""
+        if beats_per_bar < 1 or beat_unit < 1:
+            raise ValueError(f"meter must be positive, got {beats_per_bar}/{beat_unit}")
+        start = self.frame_of_beat(self.bar_beat)  # keep counting from the bar in progress
+        nxt = self.next_boundary(frame, "bar")
+        self.bar_beat = self.beat_at(nxt) if nxt != start else self.bar_beat
+        self.beats_per_bar, self.beat_unit = int(beats_per_bar), int(beat_unit)
+
+    def follow(self, frame: int, bar: int, beat: int, tick: float, bpm: float, beats_per_bar: int,
+               beat_unit: int = 4, ticks_per_beat: float = TICKS_PER_BEAT) -> None:
+        """Re-anchor on a position an external source reports for the start of ``frame``
+        (bar and beat from 1, as JACK's BBT and Link's phase give them)."""
+        self.bpm = float(bpm)
+        self.beats_per_bar, self.beat_unit = int(beats_per_bar), int(beat_unit)
+        beats = (bar - 1) * self.beats_per_bar + (beat - 1) + tick / ticks_per_beat
+        self.anchor_frame, self.anchor_beat, self.bar_beat = int(frame), float(beats), 0.0

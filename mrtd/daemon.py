@@ -108,6 +108,13 @@ class Daemon:
         self.host = JackHost(e, a.jack_name, servername=a.jack_server, connect=a.connect,
                              on_event=self.say)
         self.hub.clock = self.host
+        # ---- musical time: tempo: the transport and Link, polled on the generation thread
+        from mrtd.audio.transport import JackTransport
+        from mrtd.remote.link import link_source
+
+        e.tempo.jack = JackTransport(self.host)
+        e.tempo.link_factory = link_source
+        e.tempo.sample_now = lambda: self.host.stream_sample_at(time.time())
         self.hub.add_listener(lambda address, _: address == "/mrtd/latency_ms" and self.host.report_latency())
         self.tap = Tap(self.host.tap)
         self.tap.on_error = lambda reason: self.hub.notify("/mrtd/error", ("/mrtd/record/start", reason))
@@ -135,6 +142,12 @@ class Daemon:
         h.register("/mrtd/record/events/start", self._events_start)
         h.register("/mrtd/record/events/stop", lambda v: self._set_event_sink(None))
         h.register("/mrtd/prefill/input", self._prefill_input, with_sender=True)
+        # ---- musical time: MIDI files
+        from mrtd.engine.midifile import MidiPlayer
+        from mrtd.engine.midifile import register as register_midi_files
+
+        self.midi_files = MidiPlayer(self.engine)
+        register_midi_files(h, self.midi_files)
 
     def _new_file(self, address: str, v: tuple, stem: str, suffix: str) -> tuple[int, Path]:
         """A new file in recordings/ for ``address``: the name sent (kept unless the
@@ -227,7 +240,7 @@ class Daemon:
             self.net.run(self.oscquery.start())  # a taken port is a UserError saying so
             self.say(f"OSCQuery on http://{a.host}:{self.oscquery.port}/")
             self.say(f"control surface on {self.surface_url()}")
-        self.say(f"data folder {self.files.root} (recordings, banks, captures, prompts: every file name sent "
+        self.say(f"data folder {self.files.root} (recordings, banks, captures, prompts, midi: every file name sent "
                  "over OSC stays in these)")
         if self.token is not None:
             self.say(f"WARNING: listening on {a.host}, beyond this machine: anyone who can reach these ports can "

@@ -2,8 +2,8 @@
 
 ``mrtd serve --data-dir DIR`` (default ``$XDG_DATA_HOME/mrtd``, i.e.
 ``~/.local/share/mrtd``) holds ``recordings/`` (WAV takes and event logs),
-``banks/``, ``captures/`` (input audio kept for replay) and ``prompts/`` (audio
-prompts and prefill material). A path that arrives over OSC, OSCQuery or a config
+``banks/``, ``captures/`` (input audio kept for replay), ``prompts/`` (audio
+prompts and prefill material) and ``midi/`` (MIDI files for ``/mrtd/midi/play``). A path that arrives over OSC, OSCQuery or a config
 ``[controls]`` entry is a *name* inside one of these folders: absolute paths, ``..``,
 NUL and control characters, and symbolic links that lead out of the folder are refused.
 
@@ -29,7 +29,7 @@ import os
 import stat
 from pathlib import Path
 
-FOLDERS = ("recordings", "banks", "captures", "prompts")
+FOLDERS = ("recordings", "banks", "captures", "prompts", "midi")
 MAX_AUDIO_BYTES = 512 << 20  # an audio prompt or prefill file (10 min of 48 kHz stereo float is 230 MB)
 MAX_BANK_BYTES = 4 << 30
 MAX_NAME_BYTES = 1024

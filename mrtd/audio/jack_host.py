@@ -85,6 +85,7 @@ class JackHost:
         self._seq = 0
         self._clock_wall = 0.0
         self._clock_sample = 0
+        self._clock_jack = 0
         self._ports: dict[str, Any] = {}
 
     # ---- open / close --------------------------------------------------------------------
@@ -197,6 +198,8 @@ class JackHost:
         self._seq += 1  # odd: clock being updated
         self._clock_wall = time.time()
         self._clock_sample = start
+        client = self.client
+        self._clock_jack = client.last_frame_time if client is not None else 0  # for the transport's mapping
         self._seq += 1
         for offset, data in self._ports[MIDI_IN].incoming_midi_events():
             self.midi.write(start + offset, data)
@@ -247,6 +250,16 @@ class JackHost:
         if wall == 0.0:
             return None
         return sample + int(round((t_wall - wall) * SAMPLE_RATE))
+
+    def cycle_clock(self) -> tuple[int, int] | None:
+        """(output stream sample, JACK frame time) at the start of the last cycle, seq-checked
+        (:mod:`mrtd.audio.transport` maps the transport's position onto the stream with it)."""
+        for _ in range(4):
+            seq = self._seq
+            sample, jack_time = self._clock_sample, self._clock_jack
+            if seq % 2 == 0 and seq == self._seq:
+                return (sample, jack_time) if seq else None
+        return None
 
     def status(self) -> dict[str, Any]:
         return {"jack": self.client is not None and not self.lost.is_set(), "jack_name": self.full_name,

@@ -25,7 +25,10 @@ def add_render(sub: argparse._SubParsersAction) -> None:
         "and write a 48 kHz stereo WAV. Replaying an event file with the same checkpoint and seed "
         "gives bit-identical audio on CPU.")
     add_model_args(p, config_alias=True, required=True)
-    p.add_argument("--seconds", type=float, required=True, help="length of the output")
+    p.add_argument("--seconds", type=float, help="length of the output (required unless --midi is given; "
+                   "with --midi the default is the file's length plus 2 s for the release)")
+    p.add_argument("--midi", metavar="FILE.mid", help="play a Standard MIDI File through the note tracker from "
+                   "frame 0, with its tempo map (channel 10 = drums, CC 64 = sustain); combines with --events")
     p.add_argument("--events", metavar="FILE", help="JSON-lines event file to replay (frame-stamped OSC)")
     p.add_argument("--log-events", metavar="FILE", help="write every applied change (replayable) to FILE")
     p.add_argument("--data-dir", metavar="DIR", help="the data folder the event file's names refer to, as in "

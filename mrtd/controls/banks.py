@@ -1,4 +1,4 @@
-"""State banks: the model state and the generation controls in one ``.safetensors``.
+"""State banks: the model state, the generation controls and the scenes in one ``.safetensors``.
 
 Writes are atomic: a temp file in the same directory, flushed and fsynced, then
 ``os.replace`` onto the bank and an fsync of the directory. A crash at any point leaves

@@ -1,6 +1,9 @@
 """Event files: frame-stamped OSC messages as JSON lines, shared by live takes and replay.
 
 One line per applied control change: ``{"frame": F, "address": "/mrtd/...", "args": [...]}``.
+A change an LFO or a scene morph made adds ``"via": "/mrtd/lfo/1"`` (what made it): it is
+there for the record and the subscribers, and a replay skips it, since the replayed LFO or
+morph makes it again on the same frame (scenes and LFOs, S).
 ``mrtd serve --record-events`` writes the engine's log in this format and
 ``mrtd render --events`` replays it, so live control and offline rendering speak one
 vocabulary (the OSC schema) and a take re-renders bit for bit.
@@ -25,13 +28,19 @@ class Event:
     frame: int
     address: str
     args: tuple[Any, ...] = ()
+    # (scenes and LFOs, S) a derived change: the address of what made it (an LFO, a scene
+    # morph), written as ``"via"``; a replay re-derives it from that control's own events,
+    # so readers that replay leave it out (read_events(..., derived=False))
+    via: str = ""
 
     def to_json(self) -> str:
         """One line of JSON. Strings are escaped beyond JSON's needs: non-ASCII, ``$`` and
         backquotes as ``\\uXXXX``, so the line is inert even where a shell reads it."""
         args = [a.hex() if isinstance(a, bytes) else str(a) if isinstance(a, os.PathLike) else a for a in self.args]
-        text = json.dumps({"frame": self.frame, "address": self.address, "args": args}, separators=(",", ":"),
-                          ensure_ascii=True)
+        d: dict[str, Any] = {"frame": self.frame, "address": self.address, "args": args}
+        if self.via:
+            d["via"] = self.via
+        text = json.dumps(d, separators=(",", ":"), ensure_ascii=True)
         return text.replace("$", "\\u0024").replace("`", "\\u0060")
 
 
@@ -56,9 +65,12 @@ def parse_event(line: str, where: str = "") -> Event:
         d = json.loads(line)
     except json.JSONDecodeError as e:
         raise UserError(f"{where}: not JSON: {e.msg}") from None
-    if not isinstance(d, dict) or set(d) - {"frame", "address", "args"} or "address" not in d or "frame" not in d:
+    if not isinstance(d, dict) or set(d) - {"frame", "address", "args", "via"} or "address" not in d or "frame" not in d:
         raise UserError(f"{where}: expected an object with frame, address and args")
     frame, address, args = d["frame"], d["address"], d.get("args", [])
+    via = d.get("via", "")
+    if not isinstance(via, str) or len(via) > 255:
+        raise UserError(f"{where}: via must be an address")
     if not isinstance(frame, int) or isinstance(frame, bool) or frame < 0:
         raise UserError(f"{where}: frame must be a whole number >= 0, got {frame!r}")
     if not isinstance(args, list):
@@ -69,11 +81,13 @@ def parse_event(line: str, where: str = "") -> Event:
         values = NAMESPACE.check(address, _blob_args(address, args))
     except SchemaError as e:
         raise UserError(f"{where}: {address}: {e}") from None
-    return Event(frame, address, values)
+    return Event(frame, address, values, via)
 
 
-def read_events(path: str | os.PathLike) -> list[Event]:
-    """All events of a file, in frame order (file order within a frame)."""
+def read_events(path: str | os.PathLike, derived: bool = False) -> list[Event]:
+    """All events of a file, in frame order (file order within a frame). Derived changes
+    (an LFO's or a scene morph's steps, marked ``via``) only with ``derived``: a replay
+    leaves them out, the LFO or morph they came from makes them again."""
     path = Path(path)
     try:
         text = path.read_text(encoding="utf-8")
@@ -84,6 +98,7 @@ def read_events(path: str | os.PathLike) -> list[Event]:
         for n, line in enumerate(text.splitlines(), 1)
         if line.strip() and not line.lstrip().startswith("#")
     ]
+    events = [e for e in events if derived or not e.via]
     return sorted(events, key=lambda e: e.frame)  # stable: file order kept within a frame
 
 

@@ -25,6 +25,10 @@ GROUP_TITLES = {
     "sampling": "Sampling and guidance",
     "transport": "Transport and output",
     "effects": "Effects",
+    "tempo": "Tempo and quantise",
+    "scenes": "Scenes",
+    "lfos": "LFOs (modulation lanes)",
+    "loops": "Loops and rewind",
     "recording": "Recording",
     "daemon": "Daemon and feedback",
 }

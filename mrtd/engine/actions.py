@@ -93,7 +93,7 @@ class FileActions:
             finish = lambda data: e.banks.install(n, *data)
         elif address == "/mrtd/bank/save" and not e.offline:
             path, tensors, meta = e.banks.snapshot(values[0])
-            job = self._files().submit(save_bank, path, tensors, meta)
+            job = self.file_thread().submit(save_bank, path, tensors, meta)
             job.add_done_callback(lambda f: self._save_done(f, address, values[0], reply))
             return False  # the state was taken on this frame; writing it follows
         else:
@@ -105,7 +105,7 @@ class FileActions:
             except UserError as err:
                 job.set_exception(err)
         else:
-            job = self._files().submit(work)
+            job = self.file_thread().submit(work)
         self._parked.append(_Parked(job, address, values, reply, finish))
         return True
 
@@ -146,7 +146,9 @@ class FileActions:
                 log.exception("replying to the sender of %s failed", address)
         self.engine.outbox.tell(Event(self.engine.frame, "/mrtd/error", (address, str(err))))
 
-    def _files(self) -> ThreadPoolExecutor:
+    def file_thread(self) -> ThreadPoolExecutor:
+        """The engine's one thread for disk work (created on first use): reads and writes
+        never run on the generation thread, and they run in the order posted."""
         if self._pool is None:
             self._pool = ThreadPoolExecutor(1, thread_name_prefix="mrtd-files")
         return self._pool

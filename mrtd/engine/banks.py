@@ -2,7 +2,7 @@
 and loaded back as the reset target.
 
 A bank holds the generator's tensors (:meth:`StreamGenerator.bank_tensors`) and the
-controls as JSON. Taking the snapshot is cheap and happens on the frame the save lands
+controls and scenes (:mod:`.scenes`) as JSON. Taking the snapshot is cheap and happens on the frame the save lands
 on; writing it (atomic, fsynced) and reading a bank back run on the file thread
 (:mod:`.actions`), and installing what was read happens on the generation thread.
 """
@@ -39,7 +39,8 @@ class Banks:
     def snapshot(self, n: int) -> tuple[Path, Tensors, dict[str, str]]:
         """The live stream state and generation controls, copied (frame thread; cheap)."""
         e = self.engine
-        meta = {"controls": e.controls.to_json(), "model": e.generator.name}
+        # the scenes ride in the same file (one atomic write): saved and loaded with the bank
+        meta = {"controls": e.controls.to_json(), "model": e.generator.name, "scenes": e.scenes.to_json()}
         return self.path(n), e.generator.bank_tensors(), meta
 
     def read(self, n: int) -> tuple[Tensors, dict[str, str]]:
@@ -63,6 +64,10 @@ class Banks:
             target = e.generator.from_bank(tensors)
         except ValueError as err:
             raise UserError(f"bank {n} does not fit this model ({meta.get('model')}): {err}") from None
+        # read before anything changes; a bank from before scenes keeps the scenes there are
+        scenes = e.scenes.parse_json(meta["scenes"]) if "scenes" in meta else None
         e.target = target
         e.controls.load_json(meta["controls"])
+        if scenes is not None:
+            e.scenes.saved, e.scenes.morph = scenes, None
         e.reset()

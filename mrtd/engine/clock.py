@@ -33,7 +33,12 @@ class MusicalClock:
     beat_unit: int = 4
     anchor_frame: int = 0  # the frame whose start is at beat ``anchor_beat``
     anchor_beat: float = 0.0  # beats since the start (0 = bar 1, beat 1)
-    bar_beat: float = 0.0  # a beat where a bar starts (bars count from here after a meter change)
+    bar_beat: float = 0.0  # a beat where a bar starts (the meter holds from here)
+    bar_index: int = 0  # bars before ``bar_beat`` (bar numbers run on across a meter change)
+    # a meter change waiting for its bar line (``bar_beat`` ahead): the grid before it
+    prev_beats_per_bar: int = 0  # 0: none waiting
+    prev_bar_beat: float = 0.0
+    prev_bar_index: int = 0
 
     # ---- the beat line ---------------------------------------------------------------
     def frames_per_beat(self) -> float:
@@ -54,27 +59,41 @@ class MusicalClock:
             return self.beats_per_bar
         raise ValueError(f"unit must be one of {', '.join(UNITS)}, got {unit!r}")
 
+    def _pending(self, frame: float) -> bool:
+        """``frame`` is before the bar line where a waiting meter change starts."""
+        return self.prev_beats_per_bar > 0 and frame < self.frame_of_beat(self.bar_beat)
+
+    def _bar_grid(self, frame: float) -> tuple[float, int, int]:
+        """(a bar line's beat, beats per bar, bars before it) of the meter at ``frame``."""
+        if self._pending(frame):
+            return self.prev_bar_beat, self.prev_beats_per_bar, self.prev_bar_index
+        return self.bar_beat, self.beats_per_bar, self.bar_index
+
+    def boundary_beat(self, frame: int, unit: str) -> float:
+        """The exact beat of the first ``unit`` boundary played at or after ``frame``."""
+        self.unit_beats(unit)  # checks the unit
+        origin, n = (self._bar_grid(frame)[:2]) if unit == "bar" else (0.0, 1)
+        k = math.floor((self.beat_at(frame) - origin) / n)
+        while True:
+            b = origin + k * n
+            if self.frame_of_beat(b) >= frame:
+                return b
+            k += 1
+
     def next_boundary(self, frame: int, unit: str) -> int:
         """The first frame at or after ``frame`` that plays a ``unit`` boundary (``frame``
         itself when it is one: a change posted on a boundary applies at once)."""
-        n = self.unit_beats(unit)
-        origin = self.bar_beat if unit == "bar" else 0.0
-        k = math.floor((self.beat_at(frame) - origin) / n)
-        while True:
-            g = self.frame_of_beat(origin + k * n)
-            if g >= frame:
-                return g
-            k += 1
+        return self.frame_of_beat(self.boundary_beat(frame, unit))
 
     def position(self, frame: int) -> tuple[int, int, int]:
         """(bar, beat, tick) at the start of ``frame``: bar and beat count from 1."""
-        b = self.beat_at(frame)
-        rel = b - self.bar_beat
-        bar = math.floor(rel / self.beats_per_bar)
-        in_bar = rel - bar * self.beats_per_bar
+        origin, bpb, before = self._bar_grid(frame)
+        rel = self.beat_at(frame) - origin
+        bar = math.floor(rel / bpb)
+        in_bar = rel - bar * bpb
         beat = math.floor(in_bar)
         tick = min(int((in_bar - beat) * TICKS_PER_BEAT), TICKS_PER_BEAT - 1)
-        return bar + 1, beat + 1, tick
+        return before + bar + 1, beat + 1, tick
 
     def bars_to_frames(self, bars: float) -> int:
         """The length of ``bars`` bars at the current tempo, in whole frames."""
@@ -94,9 +113,12 @@ class MusicalClock:
         """A new meter from the next bar line at or after ``frame`` (bars stay whole)."""
         if beats_per_bar < 1 or beat_unit < 1:
             raise ValueError(f"meter must be positive, got {beats_per_bar}/{beat_unit}")
-        start = self.frame_of_beat(self.bar_beat)  # keep counting from the bar in progress
-        nxt = self.next_boundary(frame, "bar")
-        self.bar_beat = self.beat_at(nxt) if nxt != start else self.bar_beat
+        origin, bpb, before = self._bar_grid(frame)
+        line = self.boundary_beat(frame, "bar")  # an exact bar line of the meter playing now
+        if not self._pending(frame):  # the grid up to that line (a change still waiting keeps its own)
+            self.prev_bar_beat, self.prev_beats_per_bar, self.prev_bar_index = origin, bpb, before
+        self.bar_index = before + round((line - origin) / bpb)
+        self.bar_beat = line
         self.beats_per_bar, self.beat_unit = int(beats_per_bar), int(beat_unit)
 
     def follow(self, frame: int, bar: int, beat: int, tick: float, bpm: float, beats_per_bar: int,
@@ -107,3 +129,4 @@ class MusicalClock:
         self.beats_per_bar, self.beat_unit = int(beats_per_bar), int(beat_unit)
         beats = (bar - 1) * self.beats_per_bar + (beat - 1) + tick / ticks_per_beat
         self.anchor_frame, self.anchor_beat, self.bar_beat = int(frame), float(beats), 0.0
+        self.bar_index, self.prev_beats_per_bar = 0, 0

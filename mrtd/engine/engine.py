@@ -47,9 +47,13 @@ from mrtd.engine.actions import FileActions
 from mrtd.engine.banks import Banks
 from mrtd.engine.clock import MusicalClock
 from mrtd.engine.generator import Block, FrameControls, StreamGenerator
+from mrtd.engine.looper import Looper
+from mrtd.engine.modulators import Modulators
 from mrtd.engine.mrt2 import MRT2Generator
 from mrtd.engine.prefill import file_codes, new_capture
-from mrtd.engine.schedule import NEXT, Outbox, Reply, Schedule
+from mrtd.engine.scenes import Scenes
+from mrtd.engine.schedule import NEXT, Outbox, Replay, Reply, Schedule
+from mrtd.engine.tempo import Tempo
 from mrtd.errors import ControlError, UserError
 
 log = logging.getLogger("mrtd.engine")
@@ -104,6 +108,15 @@ class Engine:
         # called with the frame about to be made, on the generation thread, before its controls
         # are applied: a hook posts controls for this frame (schedule.add(..., frame)) or reads state
         self.frame_hooks: list[Callable[[int], None]] = []
+        # musical time: tempo sources and quantised changes (the first hook, the schedule's
+        # quantiser), scenes and LFOs (hooks whose steps are logged as derived), the recent
+        # history for loops and rewind (it wraps the generator call)
+        self.tempo = Tempo(self)
+        self.scenes, self.lfos = Scenes(self), Modulators(self)
+        self.frame_hooks += [self.scenes.hook, self.lfos.hook]
+        self.looper = Looper(self)
+        # the owners of their own controls: handles(address), apply(address, values), value(address)
+        self.owners = (self.tempo, self.looper, self.scenes, self.lfos)
         self._row = 0
         self._frame_buf = np.zeros((self.output.frame, CHANNELS), np.float32)
         self._thread: threading.Thread | None = None
@@ -139,7 +152,8 @@ class Engine:
         results: list = []
         for address, args in messages:
             try:
-                results.append(self.actions.check(address, self.controls.check(address, args)))
+                values = self.actions.check(address, self.controls.check(address, args))
+                results.append(self.scenes.check(address, self.lfos.check(address, values)))
             except UserError as e:
                 results.append(e)
         ok = [(a, v) for (a, _), v in zip(messages, results) if not isinstance(v, UserError)]
@@ -147,8 +161,11 @@ class Engine:
         return results
 
     def post_events(self, events: list[Event]) -> None:
-        for e in events:
-            self.post(e.address, *e.args, frame=e.frame)
+        """Replay an event log: each event is posted at its frame as a live untimed
+        control (checked then), so quantisation applies; a log holds the frames where its
+        changes were applied, on the grid, so re-rendering it reproduces the take."""
+        # a derived change is skipped: the LFO or morph that made it makes it again
+        self.frame_hooks.append(Replay(self.post_many, self.outbox, [e for e in events if not e.via]))
 
     def post_capture(self, wave: np.ndarray, reply: Reply | None = None) -> Path:
         """Prefill from audio taken from the inputs (``/mrtd/prefill/input``): saved in
@@ -191,7 +208,8 @@ class Engine:
         except UserError as e:
             self.outbox.refused(self.frame, address, e, reply)
             return False
-        self.outbox.applied(Event(self.frame, address, values))
+        # a derived change (an LFO or morph step) is posted with a reply naming its maker
+        self.outbox.applied(Event(self.frame, address, values, getattr(reply, "via", "")))
         return changed
 
     def _mid_chunk(self) -> bool:
@@ -207,6 +225,10 @@ class Engine:
                     or address in ("/mrtd/seed", "/mrtd/seed/rotation"))
 
     def _apply(self, address: str, values: tuple) -> bool:
+        for owner in self.owners:  # tempo, loops, scenes, LFOs: none changes the frame's inputs itself
+            if owner.handles(address):
+                owner.apply(address, values)
+                return False
         if address in ACTIONS:
             if address == "/mrtd/reset":
                 self.reset()
@@ -236,7 +258,8 @@ class Engine:
         """Apply due controls, play out frame ``self.frame`` (asking the generator for the
         next block when this one is played), queue its audio. Returns its token ids."""
         t0 = time.perf_counter()
-        if self.apply_due() and self.controls.responsive:
+        # (an exact loop replays what was made: nothing new to hear sooner)
+        if self.apply_due() and self.controls.responsive and not self.looper.replaying:
             self.output.cut()
         c = self.controls
         cond = c.frame_cond()
@@ -246,7 +269,8 @@ class Engine:
             c.feedback.clear()
         block = self._block
         if block is None or self._row >= len(block):
-            block = self._block = self.generator.step(FrameControls(cond, c.temperature, c.top_k, c.guidance[0]))
+            # the looper makes the frame with the generator, or replays it from the history
+            block = self._block = self.looper.step(FrameControls(cond, c.temperature, c.top_k, c.guidance[0]))
             self._row = 0
         i = self._row
         self._row += 1
@@ -267,6 +291,7 @@ class Engine:
         if rotate:
             self.resets += 1
         self.generator.restore(self.target, self.controls.seed + self.controls.rotation * self.resets)
+        self.looper.clear()  # another stream: its history and any loop go
         self._block = None
         self.output.cut()
 
@@ -392,6 +417,9 @@ class Engine:
         """Current value of a readable address (controls or effects), for OSC queries."""
         if EffectsChain.handles(address):
             return self.effects.value(address)
+        for owner in self.owners:
+            if owner.handles(address):
+                return owner.value(address)
         return self.controls.value(address)
 
     def status(self) -> dict[str, Any]:
@@ -403,6 +431,7 @@ class Engine:
             "style_tokens": self.controls.style_tokens().tolist(), "lead_frames": self.lead_frames(),
             "errors": list(self.errors)[-5:], **self.output.status(),
         }
+        st["loop"] = self.looper.status()  # loop state, history length and memory
         if self.chunk_frames > 1:  # a chunk model: controls wait for the next chunk boundary
             st["chunk_frames"] = self.chunk_frames
             st["chunk_ms"] = float(getattr(self.generator, "chunk_ms", 0.0))

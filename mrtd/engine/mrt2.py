@@ -70,6 +70,20 @@ class MRT2Generator:
         self.fs.set_codec_steps(int(codec[-1][0]))
         self.fs.seed([seed])
 
+    # ---- history (loops, rewind: mrtd.engine.looper) -------------------------------------
+    def history_snapshot(self) -> dict:
+        """Everything that decides the coming frames, the sampler's noise state included
+        (:meth:`FrameStep.snapshot`): restoring it and making a frame with the same
+        controls gives the same frame, bit for bit on CPU float32."""
+        return self.fs.snapshot()
+
+    def history_restore(self, snap: dict) -> None:
+        self.fs.restore(snap)
+
+    def reseed(self, seed: int) -> None:
+        """New noise from here on (a loop pass that varies), the stream state kept."""
+        self.fs.seed([seed])
+
     @torch.inference_mode()
     def prefill(self, codes: torch.Tensor, cond: np.ndarray) -> None:
         """Official prefill: N-1 forced steps, frame N-1 left as the previous frame; the

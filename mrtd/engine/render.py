@@ -3,13 +3,15 @@
 Same code path as live: events are posted for their frames, :meth:`Engine.step_frame`
 is pulled by the output queue level and the audio is read through the real-time reader
 (fades, gain), only without waiting for the clock. Output: 24-bit PCM WAV by default
-(``--format float`` for 32-bit float), 48 kHz stereo.
+(``--format float`` for 32-bit float), 48 kHz stereo. ``--midi FILE.mid`` plays a MIDI
+file from frame 0 through the live MIDI file player (:mod:`.midifile`).
 """
 
 from __future__ import annotations
 
 import argparse
 import logging
+import os
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -58,7 +60,19 @@ def run_render(args: argparse.Namespace) -> int:
 
     console = Console(stderr=True)
     logging.basicConfig(level=logging.WARNING, format="mrtd: %(message)s")
-    if args.seconds <= 0:
+    # ---- MIDI file: read before the model loads, so a bad file fails at once
+    song = None
+    if getattr(args, "midi", None):
+        from mrtd.datadir import OPERATOR
+        from mrtd.engine.midifile import RELEASE_TAIL_S, read_song
+
+        song = read_song(OPERATOR, os.path.abspath(os.path.expanduser(args.midi)))
+    seconds = args.seconds
+    if seconds is None:
+        if song is None:
+            raise UserError("--seconds is needed (or --midi FILE.mid: the file's length plus a release tail)")
+        seconds = song.seconds + RELEASE_TAIL_S
+    if seconds <= 0:
         raise UserError("--seconds must be > 0")
     if args.threads:
         torch.set_num_threads(args.threads)
@@ -78,23 +92,27 @@ def run_render(args: argparse.Namespace) -> int:
     if args.demo:
         console.print("[bold red]DEMO MODEL: untrained weights, the output is noise-like, not music[/]")
     engine.post_events(events)
+    if song is not None:  # MIDI file: its notes through the note tracker, from frame 0
+        from mrtd.engine.midifile import MidiPlayer
+
+        MidiPlayer(engine).play_song(song, sync=False)
     t0 = time.perf_counter()
     with Progress(TextColumn("rendering"), BarColumn(), TextColumn("{task.completed:.1f}/{task.total:.1f} s"),
                   TextColumn("{task.fields[speed]}"), TimeRemainingColumn(), console=console,
                   disable=args.quiet) as bar:
-        task = bar.add_task("render", total=args.seconds, speed="")
+        task = bar.add_task("render", total=seconds, speed="")
 
         def progress(done: float) -> None:
             el = time.perf_counter() - t0
             bar.update(task, completed=done, speed=f"{done / el:.1f}x real time" if el > 0 else "")
 
         try:
-            audio = render(engine, args.seconds, progress)
+            audio = render(engine, seconds, progress)
         finally:
             if sink is not None:
                 sink.close()
     elapsed = time.perf_counter() - t0
     sf.write(str(out_path), np.clip(audio, -1.0, 1.0), SAMPLE_RATE, subtype=SUBTYPES[args.format])
-    console.print(f"wrote {out_path} ({args.seconds:g} s, {SUBTYPES[args.format]}, {engine.frame} frames, "
-                  f"{args.seconds / elapsed:.1f}x real time on {engine.describe()})")
+    console.print(f"wrote {out_path} ({seconds:g} s, {SUBTYPES[args.format]}, {engine.frame} frames, "
+                  f"{seconds / elapsed:.1f}x real time on {engine.describe()})")
     return 0

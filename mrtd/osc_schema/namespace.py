@@ -138,6 +138,20 @@ add("/midi/channel", (i("channel", 0, 16),), "rw",
     "MIDI input channel for notes, 1..16; 0 = all channels (channel 10 is drums either way).",
     g, default=(0,), route="daemon")
 
+# ---- musical time: MIDI files
+add_daemon("/midi/play", (s("name"),), "event",
+    "Play a Standard MIDI File from the data folder's midi/ folder (e.g. grooves/verse.mid) through the note "
+    "tracker, as if played on a keyboard: channel 10 is drums, CC 64 the sustain pedal. A second argument 1 "
+    "loops it (restarting at the file's end). It starts once read, or on the next bar with /mrtd/midi/sync 1; "
+    "a file already playing stops first. The notes land in the event log, so a take replays.",
+    g, alt_args=((s("name"), b("loop")),), guarded=True)
+add_daemon("/midi/stop", (), "event", "Stop the MIDI file playing; its held notes are released.", g)
+add_daemon("/midi/sync", (b("on"),), "rw",
+    "MIDI files follow the musical clock (/mrtd/tempo/*): each quarter note of the file is a beat of the clock's "
+    "tempo, the file starts on the next bar and a loop is rounded to whole bars. 0 = the file's own tempo map, "
+    "starting at once. Taken when a file starts.", g, default=(False,))
+add_daemon("/midi/playing", (s("name"),), "r", "The MIDI file playing now (empty: none).", g, default=("",))
+
 # --------------------------------------------------------------------------- sampling and guidance
 
 g = "sampling"
@@ -198,6 +212,51 @@ add("/bank/save", (i("bank", 1, 128),), "event",
 add("/bank/load", (i("bank", 1, 128),), "event", "Load a bank as the reset target and reset to it.", g,
     guarded=True, role="action", echoes=("*",))
 
+# ---- musical time: tempo
+QUANTIZE_UNITS = ("off", "beat", "bar")
+MAX_BEATS_PER_BAR = 64
+g = "tempo"
+add("/tempo/source", (e("source", "internal", "jack", "link"),), "rw",
+    "Where the beat grid comes from: internal (/mrtd/tempo/bpm and /mrtd/tempo/meter; frame 0 is bar 1), jack "
+    "(bar, beat, tick and BPM of the JACK transport's timebase master: Ardour, Carla, any DAW) or link (an "
+    "Ableton Link session on the network; needs the LinkPython-extern package: pip install 'mrtd[link]'). "
+    "A followed position is logged as /mrtd/tempo/sync when it departs from the grid, so a take replays. "
+    "With no timebase master, or a stopped transport, the grid runs on at its last tempo.",
+    g, default=("internal",), role="output")
+add("/tempo/bpm", (f("bpm", 20.0, 999.0, "BPM"),), "rw",
+    "Tempo of the internal grid, from this frame on (the beat count runs on without a jump). With the link "
+    "source it proposes the tempo to the Link session; with jack the timebase master sets it (refused).",
+    g, default=(120.0,), role="output")
+add("/tempo/meter", (i("beats_per_bar", 1, MAX_BEATS_PER_BAR), i("beat_unit", 1, 64)), "rw",
+    "Meter: beats per bar and the beat's note value (4 4, 3 4, 7 8), from the next bar line. With jack the "
+    "timebase master sets it (refused); with link the beats per bar are Link's quantum.",
+    g, default=(4, 4), role="output")
+add("/tempo/sync", (i("bar", -2**31, 2**31 - 1), f("beat", 1.0, MAX_BEATS_PER_BAR + 1.0),
+                    f("bpm", 20.0, 999.0, "BPM"), i("beats_per_bar", 1, MAX_BEATS_PER_BAR), i("beat_unit", 1, 64)),
+    "w",
+    "Put the grid here: the frame this lands on plays bar, beat (from 1, with its fraction) at this tempo and "
+    "meter. What the jack and link sources log when they move the grid; send it to align the internal grid "
+    "to another clock by hand.", g, role="output")
+add("/tempo/position", (i("bar", -2**31, 2**31 - 1), i("beat", 1, MAX_BEATS_PER_BAR)), "r",
+    "The bar and beat (from 1) of the frame being made, sent to subscribers once a beat (as it is generated, "
+    "up to the latency budget before it is heard).", g, default=(1, 1))
+add("/tempo/transport", (b("on"),), "rw",
+    "With the jack source: stopping the JACK transport pauses mrtd (as /mrtd/pause 1) and starting it "
+    "resumes it. Off by default.", g, default=(False,), role="output")
+add("/quantize", (e("unit", *QUANTIZE_UNITS),), "rw",
+    "Quantised changes: an untimed change waits for the frame that plays the next beat or bar (one posted on "
+    "that frame applies at once); timed ones (bundle timetags, MIDI) keep their frame. Quantised: prompts, "
+    "style, guidance, temperature, top-k, drums mode, raw note states and note mode, reset, bank load, scene "
+    "recall and morph, loops and rewind, effect on/off switches. Not: notes and drum hits as played, "
+    "volume, mute, pause, latency, the seed, tempo and quantize themselves.",
+    g, default=("off",), role="output")
+add("/quantize/next", (e("unit", *QUANTIZE_UNITS),), "event",
+    "Quantise a change its own way: in a bundle, the messages after it in the bundle (e.g. Max: a bundle of "
+    "/mrtd/quantize/next bar, /mrtd/prompt/1/text \"dub\"); sent alone, the next quantised change to arrive "
+    "(from any sender: a TouchOSC button sending /mrtd/quantize/next bar, then /mrtd/reset, resets on the next "
+    "bar whatever /mrtd/quantize says). The event log writes it before each change applied other than "
+    "/mrtd/quantize says, so a re-render lands it the same way.", g, role="output")
+
 # --------------------------------------------------------------------------- effects
 
 FX_CHAIN: dict[str, tuple[Arg, ...]] = {
@@ -238,6 +297,86 @@ for name, params in FX_CHAIN.items():
         unit = f" ({arg.unit})" if arg.unit else ""
         add(f"/fx/{name}/{arg.name}", (arg,), "rw", f"{name.capitalize()}: {arg.name.replace('_', ' ')}{unit}.",
             "effects", default=(FX_DEFAULTS[name][arg.name],), route="effects")
+
+# ---- musical time: scenes and LFOs
+SCENES = 16
+LFOS = 8
+LFO_SHAPES = ("sine", "triangle", "saw", "square", "random_hold")
+MAX_MORPH_BEATS = 256.0
+g = "scenes"
+add("/scene/save", (i("scene", 1, SCENES),), "event",
+    "Save the sound controls as scene N: prompt slots and weights, guidance, temperature, top-k, drums, style "
+    "levels, note mode and every effect setting (not the seed, output or held notes). Kept with the banks.",
+    g, role="action", echoes=("/mrtd/scene/list",))
+add("/scene/recall", (i("scene", 1, SCENES),), "event",
+    "Recall scene N now (quantised like any control when /mrtd/quantize is on). A second argument morphs "
+    "over that many beats instead: numbers and prompt weights glide frame by frame (each step a logged "
+    "change of its control), switches and prompt texts change at the midpoint; 0 = at once.",
+    g, alt_args=((i("scene", 1, SCENES), f("beats", 0.0, MAX_MORPH_BEATS, "beats")),), role="action")
+add("/scene/morph", (i("scene", 1, SCENES), f("beats", 0.0, MAX_MORPH_BEATS, "beats")), "event",
+    "Morph to scene N over this many beats (the same as /mrtd/scene/recall N beats).", g, role="action")
+add("/scene/stop", (), "event", "Stop a morph where it is (each control keeps its current value).", g,
+    role="action")
+add("/scene/clear", (i("scene", 1, SCENES),), "event", "Forget scene N.", g, role="action",
+    echoes=("/mrtd/scene/list",))
+add("/scene/list", (i("scene", 1, SCENES),), "r", "The scenes saved (numbers, lowest first; none when empty).", g,
+    min_count=0, max_count=SCENES)
+g = "lfos"
+for n in range(1, LFOS + 1):
+    add(f"/lfo/{n}/target", (s("address", 255),), "rw",
+        f"LFO {n}: the control it moves, any numeric one-value control (\"/mrtd/temperature\", "
+        "\"/mrtd/fx/filter/cutoff_hz\", \"/mrtd/prompt/2/weight\"); binding centres the LFO on the control's "
+        "value (offset). Each frame's value is applied and logged as a change of that control (marked \"via\" "
+        "the LFO: a replay makes it again from the LFO's settings). Empty unbinds.",
+        g, default=("",), role="action", echoes=(f"/mrtd/lfo/{n}/offset",))
+    add(f"/lfo/{n}/shape", (e("shape", *LFO_SHAPES),), "rw",
+        f"LFO {n}: wave shape; random_hold holds a new random value each cycle (the same ones for the same "
+        "seed, so renders replay).", g, default=("sine",), role="action")
+    add(f"/lfo/{n}/hz", (f("rate", 0.01, 12.5, "Hz"),), "rw",
+        f"LFO {n}: rate in cycles per second (setting it makes the LFO free-running).", g, default=(0.5,),
+        role="action")
+    add(f"/lfo/{n}/beats", (f("beats", 0.0625, MAX_MORPH_BEATS, "beats"),), "rw",
+        f"LFO {n}: one cycle every this many beats, locked to the beat grid (setting it syncs the LFO to the "
+        "tempo; 4 = a bar in 4/4).", g, default=(4.0,), role="action")
+    add(f"/lfo/{n}/depth", (f("depth", 0.0, 1.0),), "rw",
+        f"LFO {n}: how far it swings either side of the offset, as a fraction of the control's range.", g,
+        default=(0.0,), role="action")
+    add(f"/lfo/{n}/offset", (f("offset", 0.0, 1.0),), "rw",
+        f"LFO {n}: the centre, as a position in the control's range (0 = its minimum, 1 = its maximum); set "
+        "to the control's value when bound, and moved wherever anything else (a fader, a scene) sets the "
+        "control. Values beyond the range are clipped.", g, default=(0.5,),
+        role="action")
+    add(f"/lfo/{n}/phase", (f("phase", 0.0, 1.0),), "rw",
+        f"LFO {n}: phase offset in cycles.", g, default=(0.0,), role="action")
+    add(f"/lfo/{n}/on", (b("on"),), "rw",
+        f"LFO {n}: run it (the control goes back to the offset when switched off).", g, default=(True,),
+        role="action")
+
+# ---- musical time: loops and rewind
+MAX_LOOP_BARS = 64.0
+g = "loops"
+add("/loop", (f("bars", 0.0, MAX_LOOP_BARS, "bars"),), "event",
+    "Loop the last N bars (at the current tempo; fractions are beats: 0.25 = one beat in 4/4) from the frame it "
+    "lands on (a bar start when /mrtd/quantize is bar): each pass replays the frames the model made, sample for "
+    "sample, with a 20 ms crossfade at the seam. Controls sent meanwhile change the state (heard after "
+    "/mrtd/loop/off) but not the replay; with /mrtd/loop/vary 1 each pass is made again from the loop start "
+    "with new noise and the current controls. Sent while looping: the last N bars of the loop's content. "
+    "Refused beyond the history (the last 400 frames, 16 s) and under Magenta RT v1.",
+    g, role="action", echoes=("/mrtd/loop/state",))
+add("/loop/vary", (b("on"),), "rw",
+    "0: every loop pass is an exact replay; 1: each pass is made again from the loop start with new noise "
+    "(from the next pass on).", g, default=(False,), role="action", echoes=("/mrtd/loop/state",))
+add("/loop/off", (), "event",
+    "Release the loop: an exact loop goes on with what followed it when it was engaged (as if it had not "
+    "happened; seamless on a pass boundary), a varying one goes on from its current pass.", g, role="action",
+    echoes=("/mrtd/loop/state",))
+add("/rewind", (f("bars", 0.0, MAX_LOOP_BARS, "bars"),), "event",
+    "Jump back N bars and go on from the stream state there (same noise: with the same controls the same frames "
+    "again), with a 20 ms crossfade; releases a loop. Controls are not rewound. Refused beyond the history and "
+    "under Magenta RT v1.", g, role="action", echoes=("/mrtd/loop/state",))
+add("/loop/state", (b("active"), f("bars", 0.0, MAX_LOOP_BARS, "bars"), i("pass", 0, 2**31 - 1), b("vary")),
+    "r", "Loop status, sent to subscribers when it changes and at each pass: looping, its bars, the pass "
+    "(from 1; 0 when off), vary.", g)
 
 # --------------------------------------------------------------------------- recording
 

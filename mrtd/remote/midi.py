@@ -35,15 +35,13 @@ from typing import Any
 import mido
 
 from mrtd.audio.rings import MidiRing
+from mrtd.controls.midimap import ALL_OFF, SUSTAIN, message_controls
 from mrtd.errors import UserError
 from mrtd.osc_schema import NAMESPACE
 from mrtd.remote.hub import Hub
 
 log = logging.getLogger("mrtd.midi")
 
-DRUM_CHANNEL = 10  # General MIDI percussion, counted from 1
-SUSTAIN = 64  # damper pedal: >= 64 is down
-ALL_OFF = (120, 123)  # all sound off, all notes off
 
 
 class CCMap:
@@ -100,26 +98,9 @@ def translate(message: bytes | mido.Message, channel: int, ccmap: CCMap) -> list
     means (empty for what mrtd ignores). ``channel``: 1..16 to take notes and CCs from
     that channel only, 0 for all; channel 10 drums pass whatever it is."""
     msg = parse(message) if isinstance(message, (bytes, bytearray)) else message
-    if msg is None or not hasattr(msg, "channel"):  # invalid, or system (clock, sysex, ...)
+    if msg is None:  # invalid bytes
         return []
-    ch = msg.channel + 1  # mido counts channels from 0, musicians and the schema from 1
-    if ch == DRUM_CHANNEL:
-        return [("/mrtd/drums/hit", ())] if msg.type == "note_on" and msg.velocity > 0 else []
-    if channel and ch != channel:
-        return []
-    if msg.type == "note_on":
-        return [("/mrtd/note/on", (msg.note, msg.velocity)) if msg.velocity else ("/mrtd/note/off", (msg.note,))]
-    if msg.type == "note_off":
-        return [("/mrtd/note/off", (msg.note,))]
-    if msg.type == "control_change":
-        cc, v = msg.control, msg.value
-        if cc == SUSTAIN:
-            return [("/mrtd/notes/sustain", (v >= 64,))]
-        if cc in ALL_OFF:
-            return [("/mrtd/notes/all_off", ())]
-        mapped = ccmap.value(cc, v)
-        return [(mapped[0], (mapped[1],))] if mapped else []
-    return []
+    return message_controls(msg, channel, ccmap.value)
 
 
 class MidiRouter:

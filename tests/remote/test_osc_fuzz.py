@@ -415,7 +415,7 @@ def _batches(packets: Iterator[bytes], size: int = BATCH) -> Iterator[list[bytes
 
 def _state(d: Daemon) -> dict[str, tuple | None]:
     return {p.address: d.hub.value(p.address) for p in NAMESPACE if p.access in ("rw", "r")
-            and p.address not in ("/mrtd/meters", "/mrtd/frame")}
+            and p.address not in ("/mrtd/meters", "/mrtd/frame", "/mrtd/tempo/position")}  # these move with time
 
 
 def _ping_ok(port: int, limit_s: float = 1.0) -> None:
@@ -548,7 +548,8 @@ def test_fuzz_udp_tcp_websocket_changes_nothing_and_server_stays_responsive(daem
         assert ws_ping_s < 1.0
         time.sleep(0.2)  # a few frame boundaries: anything queued would have landed
         assert _state(daemon) == before
-        assert len(daemon.changes) == n_changes, daemon.changes[n_changes:][:5]
+        moved = [c for c in list(daemon.changes)[n_changes:] if c[1] != "/mrtd/tempo/position"]  # the clock ticks
+        assert not moved, moved[:5]
         assert list(daemon.engine.errors) == n_errors
         assert ("127.0.0.1", sub.getsockname()[1]) in daemon.server.subscribers()
         assert elapsed < 60, (elapsed, t_udp, t_tcp, t_ws)

@@ -35,11 +35,14 @@ def add_bench(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
                    help="v1: the MRT2 .safetensors whose SpectroStream decoder is timed (default: random weights "
                    "of its shapes)")
     p.add_argument("--device", default="cpu", help="cpu or cuda (cuda:N) (default: cpu)")
-    p.add_argument("--dtype", choices=_DTYPES, default="float32", help="language-model compute dtype")
+    p.add_argument("--dtype", choices=(*_DTYPES, "int8", "int4"), default="float32",
+                   help="language-model compute dtype; int8/int4: weight-only quantised language model "
+                   "(CPU, bfloat16 activations; parity gated on top-1 agreement with float32)")
     p.add_argument("--codec-dtype", choices=_DTYPES, default="float32",
                    help="codec conv dtype (default float32 as the official; bfloat16 has no reference)")
     p.add_argument("--int8", action="store_true",
-                   help="int8 weight-only language model (per-channel scales; needs --dtype bfloat16)")
+                   help="int8 weight-only language model (per-channel scales; needs --dtype bfloat16; "
+                   "same as --dtype int8)")
     p.add_argument("--layout", choices=("auto", "row", "col"), default="auto",
                    help="memory layout of the projection matrices (default auto: col for CPU float32 "
                    "with <= 3 streams, else row)")

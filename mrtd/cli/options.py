@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-DTYPES = ("auto", "float32", "bfloat16")
+DTYPES = ("auto", "float32", "bfloat16", "int8", "int4")
 MODEL_SIZES = ("mrt2_small", "mrt2_base", "v1_base", "v1_large")
 
 
@@ -42,6 +42,7 @@ def add_model_args(p: argparse.ArgumentParser, *, config_alias: bool, required: 
                    help="where the model and codec run: cpu, cuda or cuda:N (default: cpu)")
     p.add_argument("--dtype", choices=DTYPES, default="auto",
                    help="language-model compute dtype (default: float32 on cpu, bfloat16 on cuda); "
+                   "int8/int4: weight-only quantised language model on the CPU, bfloat16 activations; "
                    "the codec stays float32")
     p.add_argument("--graph", action=argparse.BooleanOptionalAction, default=True,
                    help="CUDA: replay each frame as a CUDA graph (default: on; ignored on the CPU)")

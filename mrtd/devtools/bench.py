@@ -122,9 +122,12 @@ def stream_conds(cfg, streams: int, seed: int) -> np.ndarray:
 
 
 def n_params(module) -> int:
-    """Parameters, counting int8-quantised matrices (buffers) too; not the RVQ table."""
+    """Parameters, counting int8/int4-quantised matrices (buffers) too; not the RVQ table."""
+    from mrtd.model.mrt2.quant import Int4Weight
+
     return sum(p.numel() for p in module.parameters()) + sum(
-        b.numel() for n, b in module.named_buffers() if n.endswith(".int8"))
+        b.numel() for n, b in module.named_buffers() if n.endswith(".int8")) + sum(
+        m.out_features * m.in_features for m in module.modules() if isinstance(m, Int4Weight))
 
 
 # ---- statistics ----------------------------------------------------------------------------
@@ -259,45 +262,71 @@ def eager_check(fs, frames: int = 6) -> dict[str, Any]:
 
 
 # ---- parity gate ---------------------------------------------------------------------------
-def parity_gate(dtype, device, int8: bool = False, layout: str = "row", codec_dtype=None,
+def parity_gate(dtype, device, int8: bool | str | None = False, layout: str = "row", codec_dtype=None,
                 codec_layout: str = "default") -> dict[str, Any]:
-    """The tiny official reference through this run's options (dtype, device, int8, weight
-    layouts, codec dtype); needs the repository's tests/fixtures. Language model: the
-    ``mrtd verify`` checks and tolerances (float32 1e-4, bfloat16 0.1 on the logits); codec:
+    """The tiny official reference through this run's options (dtype, device, int8/int4
+    weights, layouts, codec dtype); needs the repository's tests/fixtures. Language model:
+    the ``mrtd verify`` checks and tolerances (float32 1e-4, bfloat16 0.1 on the logits;
+    int8/int4 weights: teacher-forced top-1 agreement >= 99% with the float32 reference,
+    logits max abs reported); ``lm_side_by_side``: bfloat16/int8/int4 against the float32
+    reference, for the table (quantised runs only); codec:
     streaming decode vs the official float32 waveform (1e-5; a bfloat16 codec has no
     official reference, so its error is reported without a verdict)."""
     import numpy as np
     import torch
 
     from mrtd.devtools.codec_check import DECODE_TOL
-    from mrtd.devtools.verify import TOL_BF16, TOL_F32, depthformer_report
+    from mrtd.devtools.verify import (
+        TOL_BF16,
+        TOL_F32,
+        TOP1_GATE,
+        depthformer_report,
+        quant_gate,
+    )
     from mrtd.model.mrt2.codec_decoder import load_decoder
     from mrtd.model.mrt2.config import MRT2Config
     from mrtd.model.mrt2.depthformer import load_depthformer
     from mrtd.model.mrt2.framestep import set_codec_layout
 
     codec_dtype = codec_dtype or torch.float32
-    name = "bfloat16" if dtype == torch.bfloat16 else "float32"
+    quant = "int8" if int8 is True else (int8 or None)
+    name = "bfloat16" if dtype == torch.bfloat16 and not quant else "float32"
     ckpt = FIXTURES / "mrt2_tiny.safetensors"
     ref_path = FIXTURES / f"ref_mrt2_tiny_{name}.npz"
     f32_path = FIXTURES / "ref_mrt2_tiny_float32.npz"
     if not (ckpt.is_file() and ref_path.is_file() and f32_path.is_file()):
         return {"checked": False, "reason": f"fixtures not found under {FIXTURES}"}
     cfg = MRT2Config.from_manifest(FIXTURES / "mrt2_tiny.manifest.json")
-    model = load_depthformer(ckpt, cfg, device=device, dtype=dtype).set_weight_layout(layout)
-    if int8:
-        from mrtd.model.mrt2.attention import quantize_int8
+    from mrtd.model.mrt2.quant import quant_counts, quantize_lm
 
-        quantize_int8(model)
+    model = load_depthformer(ckpt, cfg, device=device, dtype=dtype).set_weight_layout(layout)
+    if quant:
+        quantize_lm(model, quant)
+        counts = quant_counts(model)
     with np.load(ref_path) as z:
         ref = {k: z[k] for k in z.files}
-    strict = dtype == torch.float32 and not int8
+    strict = dtype == torch.float32 and not quant
     with torch.inference_mode():
-        rep = depthformer_report(ref, model, device, strict)
-    keep = ("tf_logits_max_abs", "stream_logits_max_abs", "stream_temporal_outputs_max_abs",
-            "greedy_tokens_match_frames", "greedy_frames_compared")
+        rep = depthformer_report(ref, model, device, strict, quant)
+    keep = ("tf_logits_max_abs", "tf_top1_agreement", "stream_logits_max_abs", "stream_top1_agreement",
+            "stream_temporal_outputs_max_abs", "greedy_tokens_match_frames", "greedy_frames_compared")
     out: dict[str, Any] = {"checked": True, "reference": ref_path.name, "tolerance": TOL_F32 if strict else TOL_BF16,
                            **{k: rep[k] for k in keep}, "lm_pass": bool(rep["depthformer_pass"])}
+    if quant:
+        out["tolerance"] = None
+        out["top1_gate"] = TOP1_GATE
+        out["quantised_matrices"] = counts  # int4 on the tiny model: none (its widths fall back to int8)
+        side = {}
+        for mode in ("bfloat16", "int8", "int4"):
+            m = load_depthformer(ckpt, cfg, device=device, dtype=torch.bfloat16)
+            if mode != "bfloat16":
+                quantize_lm(m, mode)
+            with torch.inference_mode():
+                r = depthformer_report(ref, m, device, False, mode if mode != "bfloat16" else None)
+            side[mode] = {k: r[k] for k in ("tf_top1_agreement", "tf_logits_max_abs", "stream_top1_agreement",
+                                            "stream_logits_max_abs")}
+        out["lm_side_by_side"] = side
+        out["lm_pass"] = quant_gate(rep["tf_top1_agreement"], side["bfloat16"]["tf_top1_agreement"])
     dec = set_codec_layout(load_decoder(ckpt, device=device, dtype=codec_dtype), codec_layout)
     with np.load(f32_path) as z:
         codes, wave = torch.from_numpy(z["ss_codes"]).to(device), z["ss_waveform_step"]
@@ -440,6 +469,8 @@ def run_bench(args: argparse.Namespace) -> int:
     if is_v1_bench(args):
         from mrtd.devtools.bench_v1 import run_bench_v1
 
+        if args.dtype in ("int8", "int4"):
+            raise UserError(f"--dtype {args.dtype} is for the MRT2 language model; v1 runs float32 or bfloat16")
         return run_bench_v1(args)
     if getattr(args, "chunks", None) is not None or getattr(args, "codec", None):
         raise UserError("--chunks and --codec are for Magenta RT v1 (--size v1_base|v1_large)")
@@ -464,11 +495,14 @@ def run_bench(args: argparse.Namespace) -> int:
     on_cuda = device.type == "cuda"
     if on_cuda and not torch.cuda.is_available():
         raise UserError(f"--device {args.device}: CUDA is not available in this torch install")
-    if args.int8 and args.dtype != "bfloat16":
+    if args.int8 and args.dtype not in ("bfloat16", "int8"):
         raise UserError("--int8 needs --dtype bfloat16 (int8 weights, bfloat16 activations)")
+    quant = args.dtype if args.dtype in ("int8", "int4") else ("int8" if args.int8 else None)
+    if quant and device.type != "cpu":
+        raise UserError(f"--dtype {quant} (weight-only quantised language model) runs on the CPU only")
     if args.threads:
         torch.set_num_threads(args.threads)
-    dtype = getattr(torch, args.dtype)
+    dtype = torch.bfloat16 if quant else getattr(torch, args.dtype)
     codec_dtype = getattr(torch, args.codec_dtype)
     log = _Log()
     if args.size == "mrt2_base" and not args.checkpoint:
@@ -479,10 +513,10 @@ def run_bench(args: argparse.Namespace) -> int:
 
     t = time.perf_counter()
     model, dec, what = build_models(args, dtype, codec_dtype, device)
-    if args.int8:
-        from mrtd.model.mrt2.attention import quantize_int8
+    if quant:
+        from mrtd.model.mrt2.quant import quantize_lm
 
-        quantize_int8(model)
+        quantize_lm(model, quant)
     build_s = time.perf_counter() - t
     cfg = model.cfg
     window = max(cfg.self_window, cfg.cross_window)
@@ -507,7 +541,7 @@ def run_bench(args: argparse.Namespace) -> int:
     gate: dict[str, Any] = {"checked": False, "reason": "--no-parity"}
     if args.parity:
         lm_layout, codec_layout = layouts(args, device, dtype, codec_dtype)
-        gate = parity_gate(dtype, device, args.int8, lm_layout, codec_dtype, codec_layout)
+        gate = parity_gate(dtype, device, quant, lm_layout, codec_dtype, codec_layout)
         if gate.get("checked") and not gate["pass"]:
             log.warn("PARITY FAILED for this configuration: its speed does not count")
     gcheck = eager_check(fs) if (graph or args.compile) else None
@@ -551,7 +585,7 @@ def run_bench(args: argparse.Namespace) -> int:
         "model": what, "config_name": cfg.name,
         "params": {"language_model": n_params(model), "codec": n_params(dec)},
         "setup": {"size": None if args.checkpoint else args.size, "device": str(device), "dtype": args.dtype,
-                  "codec_dtype": args.codec_dtype, "int8": args.int8, "streams": args.streams,
+                  "codec_dtype": args.codec_dtype, "int8": quant == "int8", "quant": quant, "streams": args.streams,
                   "weight_layout": _layout_of(model), "codec_layout": _codec_layout_of(dec), "gc_frozen": True,
                   "frames": frames, "warmup": warmup, "threads": torch.get_num_threads(),
                   "cuda_graph": fs.mode == "graph" if on_cuda else "n/a (cpu)", "compiled": fs.compiled,
@@ -597,7 +631,7 @@ def _latency(args, model, dec, device, log) -> dict[str, Any]:
 def _layout_of(model) -> str:
     w = model.temporal.layers[0].ffn.w1
     if not hasattr(w, "stride"):
-        return "int8"
+        return getattr(model, "quant", None) or "int8"
     return "row" if w.is_contiguous() else "col"
 
 
@@ -651,7 +685,7 @@ def _print_table(r: dict, log: _Log) -> None:
     s = r["setup"]
     t = Table(title=f"mrtd bench: {r['model']} | {s['device']} {s['dtype']} {s['weight_layout']} (codec "
               f"{s['codec_dtype']} {s['codec_layout']})"
-              f"{' int8' if s['int8'] else ''} | {s['streams']} stream(s) | threads {s['threads']} | "
+              f"{' ' + s['quant'] if s.get('quant') and s['quant'] != s['dtype'] else ''} | {s['streams']} stream(s) | threads {s['threads']} | "
               f"graph {s['cuda_graph']}{' | compiled' if s['compiled'] else ''}")
     for col in ("stage", "ms mean", "p50", "p99", "max", "frames/s", "RTF/stream", "RTF total"):
         t.add_column(col, justify="right" if col != "stage" else "left")
@@ -670,10 +704,14 @@ def _print_table(r: dict, log: _Log) -> None:
     else:
         c = g["codec"]
         verdict = "no bf16 tolerance" if c["pass"] is None else ("ok" if c["pass"] else "FAIL")
+        gate_txt = (f"top-1 agreement {g['tf_top1_agreement']:.4f} (gate {g['top1_gate']:g} or bfloat16's)"
+                    if g.get("tolerance") is None else f"tolerance {g['tolerance']:g}")
         par = (f"{'PASS' if g['pass'] else 'FAIL'} (LM logits max abs {g['tf_logits_max_abs']:.2e} / "
-               f"{g['stream_logits_max_abs']:.2e}, tolerance {g['tolerance']:g}; codec {c['dtype']} max abs "
+               f"{g['stream_logits_max_abs']:.2e}, {gate_txt}; codec {c['dtype']} max abs "
                f"{c['max_abs']:.1e}, SNR {c['snr_db']:.0f} dB, {verdict})")
     lines = [f"parity (tiny official reference): {par}",
+             *[f"  LM {k} vs float32: top-1 {v['tf_top1_agreement']:.4f}, logits max abs {v['tf_logits_max_abs']:.3g}"
+               for k, v in g.get("lm_side_by_side", {}).items()],
              f"time to first audio: cold {tf['cold_s']:.2f} s, warm {tf['warm_ms']:.1f} ms",
              f"peak memory ({r['memory']['kind']}): {r['memory']['mib']:.0f} MiB"]
     if r["eager_check"]:

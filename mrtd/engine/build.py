@@ -22,7 +22,9 @@ def load_engine(checkpoint: str | None, config: str | None, demo: bool, seed: in
 
     ``device``: cpu, cuda or cuda:N (model, codec, encoder and the frame's buffers);
     ``dtype``: the language model's compute dtype, float32 | bfloat16 | auto (float32 on
-    the CPU, bfloat16 on CUDA); the codec stays float32 as the official. ``graph``: on
+    the CPU, bfloat16 on CUDA), or int8 | int4 on the CPU: weight-only quantised language
+    model with bfloat16 activations (:mod:`mrtd.model.mrt2.quant`); the codec stays float32
+    as the official. ``graph``: on
     CUDA, the frame is captured as a CUDA graph after its warm-up (eager, with a logged
     warning, if capture fails). Weight layouts: the faster one measured for the device
     and dtype for checkpoints (``best_layout``, ``best_codec_layout``); the demo keeps its
@@ -46,8 +48,11 @@ def load_engine(checkpoint: str | None, config: str | None, demo: bool, seed: in
     from mrtd.engine.engine import Engine
 
     dev, lm_dtype = resolve_device(device, dtype)
+    quant = quant_mode(dtype)
     codec_dtype = torch.float32
     if _is_v1(checkpoint, size):
+        if quant:
+            raise UserError(f"--dtype {quant} is for the MRT2 language model; Magenta RT v1 runs float32 or bfloat16")
         if demo:
             raise UserError("--demo is the MRT2 demo model; give --size v1_base|v1_large or --checkpoint DIR")
         if size:
@@ -92,6 +97,10 @@ def load_engine(checkpoint: str | None, config: str | None, demo: bool, seed: in
         kw["encoder"] = _find_encoder(checkpoint, encoder, dev, codec_dtype)
     else:
         raise UserError("give --checkpoint CKPT, --size NAME or --demo")
+    if quant:
+        from mrtd.model.mrt2.quant import quantize_lm
+
+        quantize_lm(model, quant)
     if demo and encoder:
         raise UserError("--encoder needs --checkpoint (the demo model has no encoder)")
     engine = Engine(model, dec, seed=seed, style=load_style(weights, sync=style_sync), **kw)
@@ -101,7 +110,16 @@ def load_engine(checkpoint: str | None, config: str | None, demo: bool, seed: in
     return engine
 
 
-DTYPES = ("auto", "float32", "bfloat16")  # as mrtd.cli.options offers them
+DTYPES = ("auto", "float32", "bfloat16", "int8", "int4")  # as mrtd.cli.options offers them
+QUANT_DTYPES = ("int8", "int4")  # weight-only language model on the CPU, bfloat16 activations
+
+
+def quant_mode(dtype: str | None) -> str | None:
+    """``int8`` / ``int4`` when ``--dtype`` asks for weight-only quantised language-model
+    weights (:func:`mrtd.model.mrt2.quant.quantize_lm`), else None."""
+    return dtype if dtype in QUANT_DTYPES else None
+
+
 V1_LATENCY_MS = 2000.0  # v1's default latency budget: the queue plays while a 2 s chunk is made
 
 
@@ -154,7 +172,8 @@ def _load_v1(checkpoint: str | None, config: str | None, codec: str | None, enco
 
 def resolve_device(device: str | None, dtype: str | None = "auto"):
     """(torch.device, torch.dtype) for ``--device`` / ``--dtype``; a CUDA device that this
-    machine or this torch build does not have is a UserError saying why."""
+    machine or this torch build does not have is a UserError saying why. ``int8``/``int4``
+    (CPU only) give bfloat16, their activation dtype; :func:`quant_mode` tells them apart."""
     import torch
 
     text = (device or "cpu").strip().lower()
@@ -178,6 +197,11 @@ def resolve_device(device: str | None, dtype: str | None = "auto"):
     else:
         dev = torch.device("cpu")
     name = dtype or "auto"
+    if name in QUANT_DTYPES:
+        if dev.type != "cpu":
+            raise UserError(f"--dtype {name} (weight-only quantised language model) runs on the CPU only; "
+                            "on CUDA use bfloat16")
+        name = "bfloat16"  # the packed int8/int4 kernels take bfloat16 activations
     if name == "auto":
         name = "bfloat16" if dev.type == "cuda" else "float32"
     if name not in ("float32", "bfloat16"):

@@ -170,6 +170,8 @@ class MRT2Generator:
             where = f"{dev.type}:{dev.index if dev.index is not None else torch.cuda.current_device()}"
             where += f" ({torch.cuda.get_device_name(dev)})"
         text = f"{where} {name(self.model.dtype)}"
+        if getattr(self.model, "quant", None):
+            text = f"{where} {self.model.quant} weights, {name(self.model.dtype)} activations"
         codec = self.decoder.in_first.weight.dtype
         if codec != self.model.dtype:
             text += f", codec {name(codec)}"

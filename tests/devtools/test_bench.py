@@ -101,6 +101,22 @@ def test_latency_option_and_helpers(tmp_path):
     assert s["ms_mean"] == 20.0 and s["fps"] == 50.0 and s["rtf"] == 2.0 and s["aggregate_rtf"] == 8.0
 
 
+@pytest.mark.parametrize("dtype", ["int8", "int4"])
+def test_bench_quantised_parity(tmp_path, dtype):
+    """``--dtype int8|int4``: the parity block gates on top-1 agreement with float32 and
+    shows bfloat16/int8/int4 side by side (int4 runs int8 at the tiny widths: says so)."""
+    out = tmp_path / "bench.json"
+    a = bench_args("--size", "mrt2_tiny", "--dtype", dtype, "--frames", "3", "--warmup", "2", "--json", str(out))
+    assert a.run(a) == 0
+    r = json.loads(out.read_text())
+    g = r["parity"]
+    assert r["setup"]["quant"] == dtype and g["checked"] and g["pass"] and g["top1_gate"] == 0.99
+    assert set(g["lm_side_by_side"]) == {"bfloat16", "int8", "int4"}
+    assert g["tf_top1_agreement"] >= g["lm_side_by_side"]["bfloat16"]["tf_top1_agreement"] >= 0.97
+    assert g["quantised_matrices"]["int8"] > 0 and g["quantised_matrices"]["int4"] == 0
+    assert r["params"]["language_model"] > 0
+
+
 def test_bench_refusals():
     with pytest.raises(UserError, match="bfloat16"):
         a = bench_args("--int8")

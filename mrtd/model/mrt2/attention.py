@@ -87,7 +87,7 @@ class Int8Weight(nn.Module):
         k = q.shape[-1]
         if x.device.type == "cpu" and x.dtype == torch.bfloat16 and k % 16 == 0:
             # the packed kernel gives wrong numbers for in-widths that are not multiples of 16
-            y = torch._weight_int8pack_mm(x.reshape(-1, k).contiguous(), q, scale)
+            y = torch._weight_int8pack_mm(x.reshape(-1, k).contiguous(), q, scale.to(x.dtype))
             return y.reshape(*x.shape[:-1], q.shape[0])
         return F.linear(x, q.to(x.dtype)) * scale.to(x.dtype)
 
@@ -95,9 +95,10 @@ class Int8Weight(nn.Module):
         return self.matmul(x, self.int8, self.scale)
 
 
-def linear(x: Tensor, w: Tensor | Int8Weight) -> Tensor:
-    """``F.linear(x, w)`` (no bias) for a compute-dtype weight or an :class:`Int8Weight`."""
-    return w(x) if isinstance(w, Int8Weight) else F.linear(x, w)
+def linear(x: Tensor, w: Tensor | nn.Module) -> Tensor:
+    """``F.linear(x, w)`` (no bias) for a compute-dtype weight or a quantised weight module
+    (:class:`Int8Weight`, :class:`mrtd.model.mrt2.quant.Int4Weight`)."""
+    return w(x) if isinstance(w, nn.Module) else F.linear(x, w)
 
 
 INT8_WEIGHTS = ("wqkv", "wq", "wkv", "wo", "w1", "w2")

@@ -86,6 +86,7 @@ class JackHost:
         self._clock_wall = 0.0
         self._clock_sample = 0
         self._clock_jack = 0
+        self._in_cycle = False  # a process cycle is running (close() waits for it to end)
         self._ports: dict[str, Any] = {}
 
     # ---- open / close --------------------------------------------------------------------
@@ -115,7 +116,9 @@ class JackHost:
         self._ports = {p: client.outports.register(p) for p in AUDIO_OUT}
         self._ports.update({p: client.inports.register(p) for p in AUDIO_IN})
         self._ports[MIDI_IN] = client.midi_inports.register(MIDI_IN)
-        client.set_process_callback(self._process)
+        # the callback gets its own client: never self.client, which a close or a reconnect
+        # replaces while a cycle of the old one may still run
+        client.set_process_callback(lambda frames: self._process(frames, client))
         client.set_shutdown_callback(self._shutdown)
         client.set_xrun_callback(self._xrun)
         client.set_freewheel_callback(self._on_freewheel)
@@ -133,8 +136,12 @@ class JackHost:
             return
         try:
             if not self.lost.is_set():
-                client.deactivate()
-            client.close()
+                client.deactivate()  # no new cycle starts; one already running may still be in Python
+                deadline = time.monotonic() + 1.0
+                time.sleep(0.02)  # let a cycle that was waiting for the interpreter lock enter
+                while self._in_cycle and time.monotonic() < deadline:
+                    time.sleep(0.001)
+            client.close()  # frees what a running cycle would still read: only after it ended
         except Exception as e:  # the server may already be gone
             log.debug("closing JACK client: %s", e)
 
@@ -182,15 +189,18 @@ class JackHost:
             log.exception("latency callback")
 
     # ---- callbacks (JACK threads) --------------------------------------------------------
-    def _process(self, frames: int) -> None:
+    def _process(self, frames: int, client: Any) -> None:
+        self._in_cycle = True  # close() waits for it: libjack calls here must not outlive the client
         try:
-            self._cycle(frames)
+            self._cycle(frames, client)
         except Exception:
             self.callback_errors += 1
             for p in AUDIO_OUT:
                 self._ports[p].get_array().fill(0.0)
+        finally:
+            self._in_cycle = False
 
-    def _cycle(self, frames: int) -> None:
+    def _cycle(self, frames: int, client: Any) -> None:
         out = self.engine.output
         if self.freewheel:
             self._wait_for_audio(frames)
@@ -198,8 +208,7 @@ class JackHost:
         self._seq += 1  # odd: clock being updated
         self._clock_wall = time.time()
         self._clock_sample = start
-        client = self.client
-        self._clock_jack = client.last_frame_time if client is not None else 0  # for the transport's mapping
+        self._clock_jack = client.last_frame_time  # for the transport's mapping
         self._seq += 1
         for offset, data in self._ports[MIDI_IN].incoming_midi_events():
             self.midi.write(start + offset, data)

@@ -15,21 +15,8 @@ query answers None and the grid runs on by itself.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from mrtd.audio.jack_host import JackHost
-
-
-@dataclass(frozen=True)
-class TransportPosition:
-    """A position for :class:`mrtd.engine.tempo.Tempo` (the fields its sources share)."""
-
-    sample: int  # the output stream sample the position is for
-    beats: float  # beats since bar 1, beat 1
-    bpm: float
-    beats_per_bar: int
-    beat_unit: int
-    rolling: bool
+from mrtd.engine.clock import Position
 
 
 def _wrap(d: int) -> int:
@@ -44,7 +31,7 @@ class JackTransport:
     def __init__(self, host: JackHost):
         self.host = host
 
-    def query(self, sample_now: int) -> TransportPosition | None:
+    def query(self, sample_now: int) -> Position | None:
         import jack
 
         host = self.host
@@ -71,5 +58,5 @@ class JackTransport:
         bpb = max(1, round(pos["beats_per_bar"]))
         tpb = pos["ticks_per_beat"] or 1920.0
         beats = (pos["bar"] - 1) * bpb + (pos["beat"] - 1) + pos["tick"] / tpb
-        return TransportPosition(sample, float(beats), float(pos["beats_per_minute"]), bpb,
+        return Position(sample, float(beats), float(pos["beats_per_minute"]), bpb,
                                  max(1, round(pos["beat_type"])), state == jack.ROLLING)

@@ -23,6 +23,20 @@ UNITS = ("beat", "bar")
 TICKS_PER_BEAT = 1920  # the resolution positions are reported in (a common MIDI/JACK choice)
 
 
+@dataclass(frozen=True)
+class Position:
+    """What an external tempo source (JACK transport, Ableton Link) reports, mapped to
+    output stream samples. ``beats``: beats since bar 1 beat 1 at output sample
+    ``sample``; ``rolling``: the beat advances with time (a stopped transport does not)."""
+
+    sample: int
+    beats: float
+    bpm: float
+    beats_per_bar: int
+    beat_unit: int
+    rolling: bool = True
+
+
 @dataclass
 class MusicalClock:
     """Tempo, meter and the anchor of the beat line (all changed only on the generation

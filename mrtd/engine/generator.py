@@ -24,6 +24,8 @@ from typing import Any, Protocol
 import numpy as np
 import torch
 
+from mrtd.constants import FRAME
+
 
 @dataclass(frozen=True)
 class FrameControls:
@@ -97,3 +99,38 @@ class StreamGenerator(Protocol):
     def describe(self) -> str:
         """Where and how steps run, for start-up messages."""
         ...
+
+
+# ---- audio prefill, shared by the families (both encode with MRT2's SpectroStream encoder)
+PREFILL_TRIM = 25  # frames trimmed at each end of an encoded audio prefill (official)
+
+
+def encoder_device(encoder: Any) -> torch.device:
+    """Where a SpectroStream encoder's weights are (the CPU when it has none to ask)."""
+    first = getattr(encoder, "first", None)
+    return first.weight.device if first is not None else torch.device("cpu")
+
+
+def encode_prefill(encoder: Any, wave: np.ndarray, levels: int) -> torch.Tensor:
+    """Stereo float32 audio (whole frames) -> prefill codes ``[N, levels]`` on the CPU, the
+    edges trimmed as the official prefill does (the encoder's first and last frames see
+    padding, not music)."""
+    with torch.inference_mode():
+        x = torch.from_numpy(np.ascontiguousarray(wave))[None].to(encoder_device(encoder))
+        codes = encoder(x, levels)[0, :, :levels].cpu()
+    if codes.shape[0] > 4 * PREFILL_TRIM:
+        codes = codes[PREFILL_TRIM:-PREFILL_TRIM]
+    return codes
+
+
+def silence_codes(encoder: Any, decoder: Any, levels: int) -> torch.Tensor:
+    """One frame of codes that decode to silence, on the CPU: the encoder's middle frame of
+    zeros if an encoder is loaded, else the RVQ quantisation of a zero embedding (an
+    approximation)."""
+    if encoder is not None:
+        with torch.inference_mode():
+            codes = encoder(torch.zeros(1, 75 * FRAME, 2, device=encoder_device(encoder)), levels)
+        return codes[0, codes.shape[1] // 2, :levels].cpu()
+    table = decoder.rvq.table
+    zero = torch.zeros(1, table.shape[-1], device=table.device)
+    return decoder.rvq.embeddings_to_codes(zero, levels)[0].cpu()

@@ -18,14 +18,13 @@ import numpy as np
 import torch
 
 from mrtd.constants import FRAME
-from mrtd.engine.generator import Block, FrameControls
+from mrtd.engine.generator import Block, FrameControls, encode_prefill, silence_codes
 from mrtd.model.mrt2.codec_decoder import SpectroStreamDecoder
 from mrtd.model.mrt2.depthformer import Depthformer, StreamState
 from mrtd.model.mrt2.framestep import FrameStep
 from mrtd.model.mrt2.rvq import codes_to_ids, ids_to_codes
 
 OUTPUT_GAIN = 0.5  # the official output scaling: published audio is half the decoder's
-PREFILL_TRIM = 25  # frames trimmed at each end of an encoded audio prefill (official)
 CODEC_WARMUP = 8  # prefill frames run through the codec so the first audio is continuous
 
 # (model state, codec tensors + [codec steps]): a reset target or a bank
@@ -101,26 +100,10 @@ class MRT2Generator:
         fs.set_codec_steps(fs.dec_state.steps)
 
     def silence_codes(self) -> torch.Tensor:
-        """The encoder's middle frame of zeros if an encoder is loaded, else the RVQ
-        quantisation of a zero embedding (an approximation)."""
-        if self.encoder is not None:
-            codes = self.encoder(torch.zeros(1, 75 * FRAME, 2, device=self._encoder_device()))
-            return codes[0, codes.shape[1] // 2, :12]
-        table = self.decoder.rvq.table
-        zero = torch.zeros(1, table.shape[-1], device=table.device)
-        return self.decoder.rvq.embeddings_to_codes(zero, 12)[0]
+        return silence_codes(self.encoder, self.decoder, 12)
 
     def encode(self, wave: np.ndarray) -> torch.Tensor:
-        with torch.inference_mode():
-            x = torch.from_numpy(np.ascontiguousarray(wave))[None].to(self._encoder_device())
-            codes = self.encoder(x)[0, :, :12]
-        if codes.shape[0] > 4 * PREFILL_TRIM:
-            codes = codes[PREFILL_TRIM:-PREFILL_TRIM]
-        return codes
-
-    def _encoder_device(self) -> torch.device:
-        first = getattr(self.encoder, "first", None)
-        return first.weight.device if first is not None else torch.device("cpu")
+        return encode_prefill(self.encoder, wave, 12)
 
     # ---- banks: "model.<StreamState field>", "codec.<i>" (the last: codec steps) ---------
     def bank_tensors(self) -> dict[str, torch.Tensor]:

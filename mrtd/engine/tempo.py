@@ -28,11 +28,11 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
 from mrtd.constants import SAMPLE_RATE
 from mrtd.controls.events import Event
+from mrtd.engine.clock import Position
 from mrtd.errors import ControlError
 from mrtd.osc_schema import NAMESPACE
 from mrtd.osc_schema.namespace import MAX_BEATS_PER_BAR
@@ -67,21 +67,6 @@ def _quantised(p: Any) -> bool:
 
 
 QUANTISED = frozenset(p.address for p in NAMESPACE if _quantised(p))
-
-
-@dataclass(frozen=True)
-class Position:
-    """What an external source reports, mapped to output stream samples.
-
-    ``beats``: beats since bar 1 beat 1 at output sample ``sample``; ``rolling``: the
-    beat advances with time (a stopped JACK transport does not)."""
-
-    sample: int
-    beats: float
-    bpm: float
-    beats_per_bar: int
-    beat_unit: int
-    rolling: bool = True
 
 
 class Source(Protocol):

@@ -22,14 +22,13 @@ import numpy as np
 import torch
 
 from mrtd.constants import FRAME, SAMPLE_RATE
-from mrtd.engine.generator import Block, FrameControls
+from mrtd.engine.generator import Block, FrameControls, encode_prefill, silence_codes
 from mrtd.model.mrt2.codec_decoder import SpectroStreamDecoder
 from mrtd.model.v1.system import CHUNK_FRAMES, LEVELS, STYLE_TOKENS, V1State, V1System
 
 # The official v1 plays what the decoder gives (``generate_chunk`` returns the decoded
 # samples unscaled), unlike MRT2, whose published audio is half the decoder's.
 OUTPUT_GAIN = 1.0
-PREFILL_TRIM = 25  # frames trimmed at each end of an encoded audio prefill (as for MRT2)
 COND_OFFSET = 7  # cond ids are raw values + 7 (mrtd.model.mrt2.conditioning.build_cond)
 # the official v1 defaults (MagentaRTT5X): the engine starts its controls here under v1
 DEFAULTS = {"temperature": 1.1, "top_k": 40, "guidance.0": 5.0}
@@ -93,26 +92,10 @@ class V1Generator:
         self.system.prime(self.state, codes[:, :LEVELS].cpu().numpy())
 
     def silence_codes(self) -> torch.Tensor:
-        """The encoder's middle frame of zeros if an encoder is loaded, else the RVQ
-        quantisation of a zero embedding (an approximation)."""
-        if self.encoder is not None:
-            codes = self.encoder(torch.zeros(1, 75 * FRAME, 2, device=self._encoder_device()), LEVELS)
-            return codes[0, codes.shape[1] // 2, :LEVELS].cpu()
-        table = self.decoder.rvq.table
-        zero = torch.zeros(1, table.shape[-1], device=table.device)
-        return self.decoder.rvq.embeddings_to_codes(zero, LEVELS)[0].cpu()
+        return silence_codes(self.encoder, self.decoder, LEVELS)
 
     def encode(self, wave: np.ndarray) -> torch.Tensor:
-        with torch.inference_mode():
-            x = torch.from_numpy(np.ascontiguousarray(wave))[None].to(self._encoder_device())
-            codes = self.encoder(x, LEVELS)[0, :, :LEVELS].cpu()
-        if codes.shape[0] > 4 * PREFILL_TRIM:
-            codes = codes[PREFILL_TRIM:-PREFILL_TRIM]
-        return codes
-
-    def _encoder_device(self) -> torch.device:
-        first = getattr(self.encoder, "first", None)
-        return first.weight.device if first is not None else torch.device("cpu")
+        return encode_prefill(self.encoder, wave, LEVELS)
 
     # ---- banks: "v1.context" [250, 16] int32, "v1.chunk_index" [1], "v1.tail" [1920, 2] ---
     def bank_tensors(self) -> dict[str, torch.Tensor]:

@@ -14,22 +14,12 @@ bar.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
+from mrtd.engine.clock import Position
 from mrtd.errors import ControlError
 
 INSTALL = "pip install 'mrtd[link]' (the LinkPython-extern package)"
-
-
-@dataclass(frozen=True)
-class LinkPosition:
-    sample: int
-    beats: float
-    bpm: float
-    beats_per_bar: int
-    beat_unit: int
-    rolling: bool = True
 
 
 def load_binding() -> Any:
@@ -53,12 +43,12 @@ class LinkSource:
     def peers(self) -> int:
         return int(self._link.numPeers())
 
-    def query(self, sample_now: int) -> LinkPosition:
+    def query(self, sample_now: int) -> Position:
         """The session's beat at output sample ``sample_now`` (the one heard now)."""
         state = self._link.captureSessionState()
         t = self._link.clock().micros()
         beats = float(state.beatAtTime(t, self.quantum))
-        return LinkPosition(int(sample_now), beats, float(state.tempo()), self.quantum, self.beat_unit)
+        return Position(int(sample_now), beats, float(state.tempo()), self.quantum, self.beat_unit)
 
     def set_tempo(self, bpm: float) -> None:
         """Propose a tempo to the session (every peer follows it)."""

@@ -25,7 +25,6 @@ import json
 import math
 import os
 import tarfile
-from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -38,7 +37,7 @@ from mrtd.weights.find import (
     Entry,
     Root,
     _hf_roots,
-    _present,
+    _locate,
     checkpoint_entry,
     search_roots,
 )
@@ -241,25 +240,6 @@ def _candidates(root: Root, size: str) -> list[Path]:
         return [root.path / "checkpoints" / name, _hf_file(root, f"checkpoints/{name}.tar")]
     return [root.path / "checkpoints" / name, root.path / "checkpoints" / f"{name}.tar",
             root.path / name, root.path / f"{name}.tar"]
-
-
-def _locate(label: str, cands: Iterable[tuple[Root, Path]], check: Checker, size: str | None) -> Entry:
-    entry = Entry(label, looked=[])
-    first_bad: Entry | None = None
-    for root, p in cands:
-        entry.looked.append(f"{p} ({root.source})")
-        if not _present(p):
-            continue
-        problem = check(p, size)
-        if problem is None:
-            entry.status, entry.path, entry.source = FOUND, p, root.source
-            return entry
-        if first_bad is None:
-            first_bad = Entry(label, CORRUPT, p, root.source, problem)
-    if first_bad is not None:
-        first_bad.looked = entry.looked
-        return first_bad
-    return entry
 
 
 def v1_checkpoint_entry(size: str, roots: list[Root], check: Checker) -> Entry:

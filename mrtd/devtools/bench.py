@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import argparse
 import gc
-import json
 import math
 import os
 import shlex
@@ -479,7 +478,7 @@ def run_bench(args: argparse.Namespace) -> int:
     import numpy as np
     import torch
 
-    from mrtd.devtools.bench_env import environment
+    from mrtd.devtools.bench_env import environment, write_result
     from mrtd.model.mrt2.framestep import FrameStep
 
     if args.streams < 1:
@@ -609,11 +608,7 @@ def run_bench(args: argparse.Namespace) -> int:
     }
     _print_table(result, log)
     if args.json:
-        path = Path(args.json)
-        if not path.parent.exists():
-            raise UserError(f"directory does not exist: {path.parent}")
-        path.write_text(json.dumps(result, indent=1) + "\n")
-        log.info(f"wrote {path}")
+        write_result(args.json, result, log)
     return 0
 
 

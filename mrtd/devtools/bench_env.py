@@ -34,3 +34,16 @@ def environment(device: str = "cpu", dtype: str = "float32") -> dict[str, Any]:
         "cpu_count": os.cpu_count(),
         "platform": platform.platform(),
     }
+
+
+def write_result(path: str, result: dict[str, Any], log: Any) -> None:
+    """A bench's JSON, into a folder that must exist (a typo is an error, not a new tree)."""
+    import json
+
+    from mrtd.errors import UserError
+
+    out = Path(path)
+    if not out.parent.exists():
+        raise UserError(f"directory does not exist: {out.parent}")
+    out.write_text(json.dumps(result, indent=1) + "\n")
+    log.info(f"wrote {out}")

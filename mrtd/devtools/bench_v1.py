@@ -139,7 +139,7 @@ def run_bench_v1(args: argparse.Namespace) -> int:
     import torch
 
     from mrtd.devtools.bench import _env_extra, _Log, peak_memory
-    from mrtd.devtools.bench_env import environment
+    from mrtd.devtools.bench_env import environment, write_result
     from mrtd.model.v1 import rng
     from mrtd.model.v1.decode import generate
     from mrtd.model.v1.system import V1System, encoder_input, llm_to_rvq
@@ -272,9 +272,5 @@ def run_bench_v1(args: argparse.Namespace) -> int:
         log.info(f"parity (tiny official reference): {gate['pass']} (encoder {gate['encoder_max_abs']:.1e}, "
                  f"logits {gate['logits_first32_max_abs']:.1e})")
     if args.json:
-        path = Path(args.json)
-        if not path.parent.exists():
-            raise UserError(f"directory does not exist: {path.parent}")
-        path.write_text(json.dumps(result, indent=1) + "\n")
-        log.info(f"wrote {path}")
+        write_result(args.json, result, log)
     return 0

@@ -9,6 +9,10 @@ from mrtd.devtools.bench import _DTYPES, DEFAULT_CONTROL, SIZES
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.live:
+        from mrtd.devtools.bench_voices import run_bench_live
+
+        return run_bench_live(args)
     from mrtd.devtools.bench import run_bench
 
     return run_bench(args)
@@ -71,6 +75,16 @@ def add_bench(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
                    help="run the engine's live thread against a wall-clock reader (default: pulled, "
                    "unpaced, deterministic)")
     p.add_argument("--period", type=int, default=256, help="reader period in samples for --latency (default 256)")
+    p.add_argument("--contend", choices=("busy", "memory"), default=None,
+                   help="time the frames with one competing process beside them: a busy loop (one core "
+                   "taken) or a memory-bound loop (the memory bus taken), as on a machine that also runs a DAW")
+    p.add_argument("--live", action="store_true",
+                   help="the live voices figure (demo model): the largest N for which 'mrtd serve --voices N' "
+                   "on a private jackd -d dummy plays --live-seconds with no underrun, and the same as N "
+                   "separate processes (--streams: the largest N tried, default 16)")
+    p.add_argument("--live-seconds", type=float, default=60.0, help="length of each --live run (default 60)")
+    p.add_argument("--live-latency-ms", type=float, default=None,
+                   help="the daemons' --latency-ms in --live runs (default: serve's, 80)")
     p.add_argument("--json", metavar="FILE", help="write the figures and the environment as JSON")
     p.set_defaults(run=run)
     return p

@@ -30,9 +30,18 @@ def add_serve(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
     g = p.add_argument_group("JACK")
     g.add_argument("--jack-name", default="mrtd", help="JACK client name (default: mrtd)")
     g.add_argument("--jack-server", metavar="NAME", default=None, help="JACK server name (default: $JACK_DEFAULT_SERVER or 'default')")
-    g.add_argument("--jack-start", choices=["dummy", "alsa"], help="start a private jackd with this backend")
+    g.add_argument("--jack-start", choices=["dummy", "alsa", "net"],
+                   help="start a private jackd with this backend (net: a netjack2 slave of --net-master's "
+                   "netmanager, so mrtd's ports appear on another machine's JACK; see docs/network.md)")
+    g.add_argument("--net-master", metavar="HOST[:PORT]", default=None,
+                   help="with --jack-start net: the stage machine's IP address, and netmanager's UDP port if "
+                   "not 19000 (default: found by multicast on the LAN)")
     g.add_argument("--connect", nargs="*", metavar="PORT", default=None,
                    help="connect out_L/out_R to these ports (no PORT: the system playback ports)")
+    g.add_argument("--voices", type=int, default=1, metavar="N",
+                   help="N independent voices from one loaded model, made in one batched step per frame; "
+                   "with N > 1 each is its own JACK client NAME-1 .. NAME-N and OSC port (--osc-port + n - 1), "
+                   "and /mrtd/voice/<n>/... on the main port (default: 1)")
     g = p.add_argument_group("network")
     g.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1, this machine only)")
     g.add_argument("--osc-port", type=int, default=DEFAULT_OSC_PORT, help=f"OSC UDP and TCP port (default: {DEFAULT_OSC_PORT}; 0 = any)")
@@ -135,6 +144,12 @@ def run_serve(args: argparse.Namespace) -> int:
         raise UserError("give --size NAME, --checkpoint CKPT or --demo (or set one in --config)")
     if len(chosen) > 1:
         raise UserError(f"{' and '.join(chosen)} exclude each other")
+    if getattr(args, "net_master", None) is not None:
+        if getattr(args, "jack_start", None) != "net":
+            raise UserError("--net-master needs --jack-start net (mrtd's own netjack2 slave server)")
+        from mrtd.audio.jackd import parse_net_master
+
+        parse_net_master(args.net_master)  # a bad HOST:PORT is said before the model loads
     from mrtd.cli.progress import show_loading_progress
     from mrtd.daemon import Daemon
     from mrtd.engine.build import resolve_device
@@ -142,6 +157,12 @@ def run_serve(args: argparse.Namespace) -> int:
 
     resolve_device(args.device, args.dtype)  # no CUDA here: say so before starting anything
     show_loading_progress()
+    from mrtd.daemon import MAX_VOICES
+
+    if not 1 <= args.voices <= MAX_VOICES:
+        raise UserError(f"--voices must be within 1..{MAX_VOICES}, got {args.voices}")
+    if args.voices > 1 and (args.size or "").startswith("v1_"):  # (a v1 checkpoint: refused when it loads)
+        raise UserError("--voices needs an MRT2 model: Magenta RT v1 makes 2 s chunks one stream at a time")
     if not math.isfinite(args.meter_hz) or not 10 <= args.meter_hz <= 100:
         raise UserError("--meter-hz must be within 10..100")
     if args.token is not None and not args.token:

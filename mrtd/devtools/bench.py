@@ -31,6 +31,7 @@ import gc
 import math
 import os
 import shlex
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -462,6 +463,33 @@ def paired_seed_latency(make_engine, address: str, args: tuple, *, trials: int =
 
 
 # ---- the command ---------------------------------------------------------------------------
+RIVALS = {
+    # a busy loop: one core taken, as by a DAW's audio thread or a build
+    "busy": "while True:\n    pass",
+    # a memory-bound loop: streams 256 MB over and over (the memory bus taken, as by a sampler)
+    "memory": "import numpy as np\na = np.ones(1 << 25)\nwhile True:\n    a += 1.0",
+}
+
+
+def contend(kind: str | None) -> list[subprocess.Popen]:
+    """``--contend busy|memory``: one competing process beside the timed frames (what a
+    live machine that also runs a DAW looks like); its CPU is not this benchmark's."""
+    if not kind:
+        return []
+    proc = subprocess.Popen([sys.executable, "-c", RIVALS[kind]], stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+    time.sleep(0.5)  # let it get going (the numpy one allocates first)
+    return [proc]
+
+
+def stop_rivals(rivals: list[subprocess.Popen]) -> None:
+    for p in rivals:
+        if p.poll() is None:
+            p.kill()
+            p.wait(5)
+    rivals.clear()
+
+
 def run_bench(args: argparse.Namespace) -> int:
     from mrtd.devtools.bench_v1 import is_v1_bench
 
@@ -551,12 +579,14 @@ def run_bench(args: argparse.Namespace) -> int:
     # them so collections during the loop only scan new objects (a live daemon should too)
     gc.collect()
     gc.freeze()
+    rivals = contend(args.contend)
     try:
         for _ in range(warmup):
             fs.run()
             fs.fetch()
         stages_inline = not on_cuda  # CPU: stage marks are free; CUDA: timed in their own pass
         frame_ms, per = timed_frames(fs, frames, stages_inline)
+        stop_rivals(rivals)
         if on_cuda:
             n_st = min(frames, 200)
             if graph:
@@ -569,6 +599,7 @@ def run_bench(args: argparse.Namespace) -> int:
             fs.reset()
             warm.append(first_audio_ms(fs))
     finally:
+        stop_rivals(rivals)
         gc.unfreeze()
     mem = peak_memory(device)
 
@@ -588,7 +619,7 @@ def run_bench(args: argparse.Namespace) -> int:
                   "weight_layout": _layout_of(model), "codec_layout": _codec_layout_of(dec), "gc_frozen": True,
                   "frames": frames, "warmup": warmup, "threads": torch.get_num_threads(),
                   "cuda_graph": fs.mode == "graph" if on_cuda else "n/a (cpu)", "compiled": fs.compiled,
-                  "seed": args.seed},
+                  "seed": args.seed, "contend": args.contend},
         "parity": gate,
         "eager_check": gcheck,
         "frame": summary(frame_ms, args.streams),
@@ -681,7 +712,8 @@ def _print_table(r: dict, log: _Log) -> None:
     t = Table(title=f"mrtd bench: {r['model']} | {s['device']} {s['dtype']} {s['weight_layout']} (codec "
               f"{s['codec_dtype']} {s['codec_layout']})"
               f"{' ' + s['quant'] if s.get('quant') and s['quant'] != s['dtype'] else ''} | {s['streams']} stream(s) | threads {s['threads']} | "
-              f"graph {s['cuda_graph']}{' | compiled' if s['compiled'] else ''}")
+              f"graph {s['cuda_graph']}{' | compiled' if s['compiled'] else ''}"
+              f"{' | beside a ' + s['contend'] + ' process' if s.get('contend') else ''}")
     for col in ("stage", "ms mean", "p50", "p99", "max", "frames/s", "RTF/stream", "RTF total"):
         t.add_column(col, justify="right" if col != "stage" else "left")
     rows = [*r["stages"].items(), ("whole frame", r["frame"])]

@@ -156,6 +156,55 @@ Run the daemon as an ordinary user, not as root.
   heard from least recently: subscribing again now and then keeps it fresh.
 - State is what the entries below mark "set and read back" or "read-only".
 
+## Voices
+
+`mrtd serve --voices N` runs N independent voices, each with its own controls, prompts,
+effects, queue, bank slot and event log. Every voice speaks the whole namespace below,
+reachable two ways:
+
+- **On its own port**: voice n listens on UDP and TCP port P + n − 1, where P is
+  `--osc-port` (by default voice 1 on {osc_port}, voice 2 on {osc_port2}, …), with the plain
+  `/mrtd/...` addresses: a Max patch or TouchOSC layout made for one voice works on any
+  voice by changing the port. Voice 1's port is the main port, as with one voice.
+- **By address, on the main port**: `/mrtd/voice/<n>/<rest>` is `/mrtd/<rest>` for voice n:
+  `/mrtd/voice/2/temperature 1.3`, `/mrtd/voice/2/fx/*/on 0` (patterns work after the voice
+  number, not in it). `/mrtd/...` without a voice is voice 1; so is `/mrtd/voice/1/...`.
+
+What comes back for the voice form is what the voice's own port would send, with `/mrtd/`
+replaced by `/mrtd/voice/<n>/` in the address and in the address an error names:
+
+| sent to the main port | answered |
+| --- | --- |
+| `/mrtd/voice/2/get /mrtd/temperature` | `/mrtd/voice/2/temperature 1.3` |
+| `/mrtd/voice/2/ping` | `/mrtd/voice/2/pong` |
+| `/mrtd/voice/2/status` | `/mrtd/voice/2/status …` (voice 2's figures) |
+| `/mrtd/voice/2/temperature 9` | `/mrtd/voice/2/error /mrtd/voice/2/temperature "…out of range…"` |
+| `/mrtd/voice/2/subscribe 9100` | `/mrtd/voice/2/subscribed 127.0.0.1 9100`, then voice 2's state, its changes, `/mrtd/voice/2/meters` and `/mrtd/voice/2/frame` on port 9100 |
+
+So one prefix match catches everything of voice 2, errors included: Max's
+`[OSC-route /mrtd/voice/2]` (CNMAT) passes it on as `/temperature 1.3`, `/error …`, just
+as `[OSC-route /mrtd]` does for a plain patch. The argument of `get` stays plain: it names
+an address of that voice.
+
+- Replies go to the sender and to the subscribers **of that voice** registered from the
+  sender's host: subscribe your receive port to each voice you talk to
+  (`/mrtd/voice/2/subscribe 9100`). The same port may also hold a plain subscription; the
+  two are kept apart, each in its own form. Subscriptions made on a voice's own port get
+  plain addresses. No subscription may point at one of the daemon's voice ports.
+- A voice that does not exist is refused from the main port, in the plain form:
+  `/mrtd/error /mrtd/voice/9/temperature "no voice 9: this daemon has voices 1..3 …"` (also
+  for 0, `02`, `two` or a pattern in the voice number); nothing changes anywhere.
+- A bundle may mix voices: each voice's messages land together on one frame of that voice.
+  The voices run in lockstep, so a time tag means the same frame in each.
+- OSCQuery shows each voice's copy of the tree under `/mrtd/voice/<n>/` (voice 1's too),
+  with that voice's values; LISTEN and OSC frames work on those paths, answered in the
+  voice form. The `/mrtd/voice/<n>` node's `DESCRIPTION` names the voice's own OSC port, and
+  `GET /?HOST_INFO` lists them as `MRTD_VOICE_OSC_PORTS` (voice 1's first). The control
+  surface gets a voice selector; `/ui/?voice=2` opens it on voice 2.
+- One token for the whole daemon: a host that sent `/mrtd/auth TOKEN` to any voice, on any
+  port or in either form, may use the guarded addresses (files) of every voice.
+- With one voice (the default) there are no `/mrtd/voice/...` addresses.
+
 ## OSCQuery
 
 The daemon also serves its namespace over **OSCQuery**, HTTP and WebSocket on one port
@@ -406,7 +455,8 @@ def _anchor(title: str) -> str:
 def render_markdown(ns: Namespace = NAMESPACE) -> str:
     """The whole reference as Markdown, one section per schema group in schema order."""
     groups = ns.groups()
-    lines = INTRO.format(regen=REGENERATE, osc_port=DEFAULT_OSC_PORT, oscquery_port=DEFAULT_OSCQUERY_PORT).splitlines()
+    lines = INTRO.format(regen=REGENERATE, osc_port=DEFAULT_OSC_PORT, osc_port2=DEFAULT_OSC_PORT + 1,
+                         oscquery_port=DEFAULT_OSCQUERY_PORT).splitlines()
     lines += ["", "## Contents", ""]
     for g in groups:
         title = GROUP_TITLES.get(g, g.capitalize())

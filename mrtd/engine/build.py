@@ -114,6 +114,27 @@ DTYPES = ("auto", "float32", "bfloat16", "int8", "int4")  # as mrtd.cli.options 
 QUANT_DTYPES = ("int8", "int4")  # weight-only language model on the CPU, bfloat16 activations
 
 
+def load_voices(n: int, checkpoint: str | None, config: str | None, demo: bool, seed: int,
+                encoder: str | None = None, *, per_voice=None, style_sync: bool = False, **kw) -> list[Engine]:
+    """``n`` voices (engines) on one batched step of one loaded MRT2 model (:mod:`.voices`):
+    voice k's seed is ``seed + k - 1``; ``per_voice(k)`` gives its own engine keywords
+    (event log, bank folder). The model, codec, encoder and MusicCoCa are loaded once."""
+    from mrtd.engine.voices import voice_engines
+
+    if _is_v1(checkpoint, kw.get("size")):
+        raise UserError("--voices needs an MRT2 model: Magenta RT v1 makes 2 s chunks one stream at a time")
+    graph = kw.pop("graph", True)
+    first = load_engine(checkpoint, config, demo, seed, encoder, style_sync=style_sync, graph=False, **kw)
+    engine_kw = {k: kw[k] for k in ("latency_ms", "files", "bank_dir") if kw.get(k) is not None}
+    engines = voice_engines(first.model, first.decoder, [seed + k for k in range(n)], encoder=first.encoder,
+                            per_voice=per_voice, style=first.style, **engine_kw)
+    for e in engines:
+        e.source = first.source
+    if graph and first.device.type == "cuda":
+        engines[0].capture()  # the batch's graph, for every voice (eager, with a warning, if it fails)
+    return engines
+
+
 def quant_mode(dtype: str | None) -> str | None:
     """``int8`` / ``int4`` when ``--dtype`` asks for weight-only quantised language-model
     weights (:func:`mrtd.model.mrt2.quant.quantize_lm`), else None."""

@@ -118,6 +118,9 @@ class Engine:
         # the owners of their own controls: handles(address), apply(address, values), value(address)
         self.owners = (self.tempo, self.looper, self.scenes, self.lfos)
         self._row = 0
+        # "make a frame now": the queue has room (a voice of a batch may also join a round
+        # early, :mod:`.voices`)
+        self.wants_frame: Callable[[], bool] = self.output.has_room
         self._frame_buf = np.zeros((self.output.frame, CHANNELS), np.float32)
         self._thread: threading.Thread | None = None
         self._stop = threading.Event()
@@ -376,7 +379,7 @@ class Engine:
             torch.cuda.set_device(self.device)  # this thread's kernels, streams and events on ours
         while not self._stop.is_set():
             try:
-                if self.output.has_room():
+                if self.wants_frame():
                     self.step_frame()
                 else:
                     self.apply_due()  # output controls (unpause, volume) must land while idle

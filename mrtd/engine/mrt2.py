@@ -114,17 +114,7 @@ class MRT2Generator:
         return {k: v.detach().to("cpu", copy=True).contiguous() for k, v in t.items()}
 
     def from_bank(self, tensors: dict[str, torch.Tensor]) -> Snapshot:
-        state = self.fs.state.clone()
-        try:
-            for f in fields(state):
-                getattr(state, f.name).copy_(tensors[f"model.{f.name}"])
-            codec = [tensors[f"codec.{i}"] for i in range(len(self.fs.dec_state.tensors()) + 1)]
-            for dst, src in zip(self.fs.dec_state.tensors(), codec):
-                if dst.shape != src.shape:
-                    raise RuntimeError("codec state shape")
-        except (KeyError, RuntimeError) as e:
-            raise ValueError(str(e)) from None
-        return state, codec
+        return snapshot_from_bank(self.fs.state.clone(), self.fs.dec_state.tensors(), tensors)
 
     # ---- how it runs -------------------------------------------------------------------
     def capture(self) -> bool:
@@ -162,3 +152,19 @@ class MRT2Generator:
             text += ", CUDA graph" if self.graphed else (
                 ", eager (CUDA graph capture failed)" if self.graph_error else ", eager")
         return text
+
+
+def snapshot_from_bank(state: StreamState, codec: list[torch.Tensor], tensors: dict[str, torch.Tensor]) -> Snapshot:
+    """A bank's tensors as a one-stream snapshot: ``state`` (a scratch copy, filled in
+    place) and the codec tensors checked against the shapes of ``codec`` (buffers, tail,
+    gate), then the codec step count. ValueError naming what does not fit."""
+    try:
+        for f in fields(state):
+            getattr(state, f.name).copy_(tensors[f"model.{f.name}"])
+        got = [tensors[f"codec.{i}"] for i in range(len(codec) + 1)]
+        for dst, src in zip(codec, got):
+            if dst.shape != src.shape:
+                raise RuntimeError("codec state shape")
+    except (KeyError, RuntimeError) as e:
+        raise ValueError(str(e)) from None
+    return state, got

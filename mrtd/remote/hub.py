@@ -99,7 +99,8 @@ class Hub:
         self._listeners: list[Listener] = []
         self._lock = threading.Lock()
         self.token: str | None = None  # set when the daemon listens beyond loopback (--token)
-        self._authorised: frozenset[str] = frozenset()  # hosts that sent the token
+        self._authorised: list[frozenset[str]] = [frozenset()]  # hosts that sent the token (a box voices share)
+        self._auth_lock = threading.Lock()
         engine.listeners.append(self._on_event)
 
     # ---- wiring (daemon start-up) --------------------------------------------------------
@@ -241,7 +242,7 @@ class Hub:
         and for this machine; otherwise only hosts that sent ``/mrtd/auth`` with it."""
         if self.token is None or sender is None or sender.local or sender.token_ok:
             return True
-        return sender.host in self._authorised
+        return sender.host in self._authorised[0]
 
     def token_matches(self, token: str | None) -> bool:
         """Is ``token`` the daemon's (constant time)? True when none is set: nothing to prove."""
@@ -257,9 +258,16 @@ class Hub:
             log.warning("wrong /mrtd/auth token from %s", sender.host if sender else "?")
             raise ControlError("/mrtd/auth", "wrong token")
         if sender is not None and sender.host:
-            with self._lock:
-                self._authorised = self._authorised | {sender.host}
+            with self._auth_lock:
+                self._authorised[0] = self._authorised[0] | {sender.host}
             log.warning("host %s authorised for files (recording, banks, prefill, audio prompts)", sender.host)
+
+    def share_auth(self, main: Hub) -> None:
+        """Voices (``--voices N``): one token and one set of authorised hosts for the whole
+        daemon, so a host that sent ``/mrtd/auth`` to any voice (or on any voice's port)
+        may use the guarded addresses of every voice. Call before serving."""
+        self.token = main.token
+        self._authorised, self._auth_lock = main._authorised, main._auth_lock
 
     @staticmethod
     def button_args(address: str, args: tuple | list) -> tuple | list | None:

@@ -50,6 +50,17 @@ send buffer is kept small, so a client that stops reading soon blocks its writer
 then costs nothing per message; the heartbeat ends it (a ping every 30 s, closed
 without a pong 15 s later).
 
+Voices (``mrtd serve --voices N``; ``voices``: every voice's hub, voice 1's first): the
+plain tree stays voice 1, and ``/mrtd/voice/<n>/...`` holds every voice's copy of the
+namespace (voice 1 included), values from that voice's hub. Everything works on those
+paths as on the plain ones, routed to voice n's hub with the plain address: HTTP values,
+LISTEN (a change on voice n reaches the listeners of its voice path), and binary frames
+(``/mrtd/voice/2/temperature 1.3``; ping, status and get answer in voice form, and a
+refusal is ``/mrtd/voice/2/error /mrtd/voice/2/temperature reason``, the OSC port's
+rule: :mod:`mrtd.remote.osc.voices`). Each voice's own OSC port is in the DESCRIPTION of
+its ``/mrtd/voice/<n>`` node and, for programs, in HOST_INFO's ``MRTD_VOICE_OSC_PORTS``
+(voice 1's first). Without ``voices`` (or with one) the tree is today's, untouched.
+
 Bounded, so a few hundred sockets cannot starve the daemon of file descriptors or
 CPU: at most ``max_connections`` (128) HTTP and WebSocket connections; when full, a
 new connection evicts the oldest idle one (waiting for a request; never a websocket)
@@ -92,12 +103,19 @@ from mrtd.remote.osc.packet import (
     encode_message,
     ntp_to_unix,
 )
+from mrtd.remote.osc.voices import (
+    VOICE_ROOT,
+    VoiceRefused,
+    split_voice,
+    voice_packet,
+    voice_prefix,
+)
 from mrtd.remote.ratelimit import RateLog
 from mrtd.remote.ui import UPLOAD_MAX_BYTES, ControlSurface
 from mrtd.remote.ui import error as ui_error
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterable
+    from collections.abc import Callable, Iterable, Sequence
     from pathlib import Path
 
     from mrtd.datadir import DataDir
@@ -143,22 +161,28 @@ class Node:
     path: str
     param: Param | None = None
     children: dict[str, Node] = field(default_factory=dict)
+    voice: int = 0  # under /mrtd/voice/<n>: n (its values come from voice n's hub); 0: the plain tree
 
 
-def build_tree(ns=NAMESPACE) -> dict[str, Node]:
-    """Every path of the namespace, containers included, by path ("/" is the root)."""
+def build_tree(ns=NAMESPACE, voices: int = 0) -> dict[str, Node]:
+    """Every path of the namespace, containers included, by path ("/" is the root);
+    with ``voices``, also each voice's copy under ``/mrtd/voice/<n>``."""
     nodes = {"/": Node("/")}
-    for p in ns:
-        parent = nodes["/"]
-        parts = p.address.strip("/").split("/")
-        for depth, name in enumerate(parts, 1):
-            path = "/" + "/".join(parts[:depth])
-            node = nodes.get(path)
-            if node is None:
-                node = nodes[path] = Node(path)
-                parent.children[name] = node
-            parent = node
-        parent.param = p
+    copies = [(0, "/mrtd")] + [(n, voice_prefix(n)) for n in range(1, voices + 1)]
+    for n, prefix in copies:
+        for p in ns:
+            parent = nodes["/"]
+            parts = (prefix + p.address[5:]).strip("/").split("/")
+            for depth, name in enumerate(parts, 1):
+                path = "/" + "/".join(parts[:depth])
+                node = nodes.get(path)
+                if node is None:
+                    node = nodes[path] = Node(path, voice=n if depth > 3 else 0)
+                    parent.children[name] = node
+                parent = node
+            parent.param = p
+        if n:
+            nodes[prefix].voice = n
     return nodes
 
 
@@ -401,6 +425,7 @@ class _Client:
         self.dropped = 0
         self.writer: asyncio.Task | None = None
         self.sender: Sender | None = None
+        self.voice_senders: dict[int, Sender] = {}  # made on first use: voice n's view of this client
         self._wake: asyncio.Future[None] | None = None
 
     def offer(self, item: bytes | str) -> None:
@@ -444,8 +469,18 @@ class OscQueryServer:
                  max_connections: int = MAX_CONNECTIONS, max_websockets: int = MAX_WEBSOCKETS,
                  header_timeout: float = HEADER_TIMEOUT_S, idle_timeout: float = IDLE_TIMEOUT_S,
                  files: DataDir | None = None, active_files: Callable[[], Iterable[Path | None]] | None = None,
-                 upload_max_bytes: int = UPLOAD_MAX_BYTES):
+                 upload_max_bytes: int = UPLOAD_MAX_BYTES, voices: Sequence[Hub] | None = None,
+                 voice_osc_ports: Sequence[int] | None = None):
         self.hub = hub
+        # voices[n - 1] is voice n's hub (voice 1's is ``hub``); their OSC ports default to
+        # osc_port + n - 1, as the daemon binds them. One voice is today's tree.
+        if voices and voices[0] is not hub:
+            raise ValueError("voices[0] must be the main hub (voice 1)")
+        self.voices: list[Hub] = list(voices) if voices and len(voices) > 1 else []
+        if voice_osc_ports is not None and len(voice_osc_ports) != len(voices or ()):
+            raise ValueError("voice_osc_ports needs one port per voice")
+        self.voice_osc_ports = list(voice_osc_ports) if voice_osc_ports is not None and self.voices else None
+        self._voice_listeners: list[Callable[[str, tuple], None]] = []
         # the browser control surface under /ui/ (files: the data folder its uploads,
         # prompt list and downloads use; active_files: what is being recorded now)
         self.ui = ControlSurface(hub, files=files, origin_ok=self._origin_ok, active=active_files,
@@ -455,7 +490,7 @@ class OscQueryServer:
         self.zeroconf = zeroconf
         self.max_connections, self.max_websockets = max_connections, max_websockets
         self.header_timeout, self.idle_timeout = header_timeout, idle_timeout
-        self.nodes = build_tree()
+        self.nodes = build_tree(voices=len(self.voices))
         self.clients: set[_Client] = set()
         self._audience: dict[str, tuple[_Client, ...]] = {}  # address -> its listeners
         self._listened: frozenset[str] = frozenset()  # read by the engine thread
@@ -487,6 +522,9 @@ class OscQueryServer:
         _FLOODS.install()
         self._port = self._sock.getsockname()[1]
         self.hub.add_listener(self._on_change)
+        self._voice_listeners = [self._voice_listener(n) for n in range(1, len(self.voices) + 1)]
+        for h, fn in zip(self.voices, self._voice_listeners):
+            h.add_listener(fn)
         self._tasks = [asyncio.create_task(self._poll()), asyncio.create_task(self._sweep())]
         if zc is not None:
             try:
@@ -498,6 +536,9 @@ class OscQueryServer:
     async def stop(self) -> None:
         """Stop within about half a second (the daemon gives servers one second)."""
         self.hub.remove_listener(self._on_change)
+        for h, fn in zip(self.voices, self._voice_listeners):
+            h.remove_listener(fn)
+        self._voice_listeners = []
         self._changes.bind(None)
         for task in self._tasks:
             task.cancel()
@@ -670,7 +711,49 @@ class OscQueryServer:
             info["OSC_IP"] = self.osc_ip
         if self.host not in WILDCARD_HOSTS:
             info["WS_IP"] = self.host
+        if self.voices:
+            info["MRTD_VOICE_OSC_PORTS"] = self.voice_ports()
         return info
+
+    # ---- voices ----------------------------------------------------------------------------
+    def voice_ports(self) -> list[int]:
+        """Each voice's own OSC port, voice 1's first."""
+        if self.voice_osc_ports is not None:
+            return list(self.voice_osc_ports)
+        return [self.osc_port + k for k in range(len(self.voices))]
+
+    def _hub_of(self, node: Node) -> Hub:
+        return self.voices[node.voice - 1] if node.voice else self.hub
+
+    def _split(self, address: str) -> tuple[int, str] | None:
+        """(voice, plain address) of a voice path; None for a plain one; VoiceRefused
+        for a voice path naming no voice. Without voices every address is plain."""
+        if not self.voices:
+            return None
+        return split_voice(address, range(1, len(self.voices) + 1))
+
+    def _voice_listener(self, n: int) -> Callable[[str, tuple], None]:
+        """Hub listener of voice n (its engine thread, mostly): changes for the listeners
+        of its voice paths, never blocking (as :meth:`_on_change`)."""
+        prefix = voice_prefix(n)
+
+        def on_change(address: str, values: tuple) -> None:
+            full = prefix + address[5:] if address.startswith("/mrtd/") else address
+            if full in self._listened:
+                self._changes.put(full, values)
+        return on_change
+
+    def _encode(self, address: str, values: tuple | list) -> bytes:
+        """A message for ``address`` with the schema's types; a voice path is encoded as
+        its plain address and rewritten (the types come from the plain one)."""
+        if self.voices and address.startswith(VOICE_ROOT + "/"):
+            try:
+                found = self._split(address)
+            except VoiceRefused:
+                found = None
+            if found is not None:
+                return voice_packet(osc_message(found[1], values), voice_prefix(found[0]))
+        return osc_message(address, values)
 
     def node_json(self, node: Node, only: str | None = None) -> dict[str, Any]:
         """A node's attributes (all, recursively, or just ``only`` for ``?ATTR``)."""
@@ -680,6 +763,14 @@ class OscQueryServer:
             d["CONTENTS"] = {k: self.node_json(c) for k, c in node.children.items()}
         if node.path == "/" and only in (None, "DESCRIPTION"):
             d["DESCRIPTION"] = f"{self.name}: Magenta RealTime 2 daemon (see docs/osc.md)"
+        elif node.path == VOICE_ROOT and only in (None, "DESCRIPTION"):
+            d["DESCRIPTION"] = (f"The {len(self.voices)} voices: {VOICE_ROOT}/<n>/... is voice n's namespace "
+                                "(the plain /mrtd/... is voice 1)")
+        elif node.param is None and node.voice and node.path == voice_prefix(node.voice) \
+                and only in (None, "DESCRIPTION"):
+            port = self.voice_ports()[node.voice - 1]
+            d["DESCRIPTION"] = (f"Voice {node.voice}: the /mrtd namespace for this voice; also on its own "
+                                f"OSC port {port} (UDP and TCP) with plain /mrtd/... addresses")
         if p is None:
             d["ACCESS"] = 0
             return d
@@ -695,13 +786,14 @@ class OscQueryServer:
             if any(a.unit for a in specs):
                 d["UNIT"] = [a.unit or None for a in specs]
             if access & 1 and only in (None, "VALUE"):
-                d["VALUE"] = self.value_json(p)
+                d["VALUE"] = self.value_json(p, self._hub_of(node))
         return d
 
-    def value_json(self, p: Param) -> list[Any] | dict:
-        """The current value as a JSON array, ``{}`` when there is none yet."""
+    def value_json(self, p: Param, hub: Hub | None = None) -> list[Any] | dict:
+        """The current value (of ``hub``, default the main one) as a JSON array, ``{}``
+        when there is none yet."""
         try:
-            values = self.hub.value(p.address)
+            values = (hub or self.hub).value(p.address)
         except Exception:
             self._rlog.exception("value", "reading %s", p.address)
             values = None
@@ -749,11 +841,30 @@ class OscQueryServer:
 
         return Sender(request.remote or "", reply, ("ws", id(client)), token_ok=self.ui.token_proved(request))
 
-    def _reply(self, client: _Client, address: str, reason: str) -> None:
+    def _voice_sender(self, client: _Client, n: int) -> Sender:
+        """The client as voice n's hub sees it: apply-time errors come back in voice form."""
+        sender = client.voice_senders.get(n)
+        if sender is None:
+            base = client.sender or Sender()
+            loop = self._loop
+            assert loop is not None
+
+            def reply(address: str, reason: str) -> None:
+                try:
+                    loop.call_soon_threadsafe(self._reply, client, address, reason, n)
+                except RuntimeError:  # the loop is closed: shutting down
+                    pass
+
+            sender = client.voice_senders[n] = Sender(base.host, reply, (*base.key, voice_prefix(n)),
+                                                      token_ok=base.token_ok)
+        return sender
+
+    def _reply(self, client: _Client, address: str, reason: str, voice: int = 0) -> None:
         """An apply-time error for the client that sent the message (loop thread). A client
-        that LISTENs to /mrtd/error gets it there already: once is enough."""
-        if client in self.clients and "/mrtd/error" not in client.listens:
-            client.offer(error_message(address, reason))
+        that LISTENs to /mrtd/error (of that voice) gets it there already: once is enough."""
+        prefix = voice_prefix(voice) if voice else "/mrtd"
+        if client in self.clients and prefix + "/error" not in client.listens:
+            client.offer(_in_voice(error_message(address, reason), voice))
 
     def _command(self, client: _Client, text: str) -> None:
         """LISTEN / IGNORE; anything else is answered with an ERROR text frame."""
@@ -784,66 +895,88 @@ class OscQueryServer:
             client.offer(error_message(e.address, f"malformed OSC packet: {e}"))
             return
         for timetag, group in itertools.groupby(messages, key=lambda m: m.timetag):
-            batch: list[Message] = []
+            shares: dict[int, list[Message]] = {}  # 0: plain (voice 1), n: voice n in voice form
             for msg in group:
-                if msg.address in SERVED_HERE:
-                    self._serve(client, msg)
+                try:
+                    found = self._split(msg.address)
+                except VoiceRefused as e:
+                    if not msg.address.endswith("/error"):  # never answer an error with one
+                        client.offer(error_message(msg.address, str(e)))
+                    continue
+                if found is None:
+                    shares.setdefault(0, []).append(msg)
                 else:
-                    batch.append(msg)
-            if not batch:
-                continue
-            ahead = _seconds_ahead(timetag)
-            if ahead > MAX_AHEAD_S:  # as the OSC server: nothing waits for hours in the engine
-                for m in batch:
-                    client.offer(error_message(m.address, f"time tag is {ahead:.1f} s ahead; at most {MAX_AHEAD_S:g} s"))
-                continue
-            try:
-                results = self.hub.handle_many([(m.address, list(m.args)) for m in batch],
-                                               self._frame_for(timetag), sender=client.sender)
-            except Exception as e:  # a bug must cost one packet, never the connection
-                self._rlog.exception("internal", "applying %s from a websocket", batch[0].address)
-                results = [e] * len(batch)
-            for m, r in zip(batch, results):
-                if isinstance(r, Exception) and m.address != "/mrtd/error":  # never answer an error with one
-                    reason = reason_for(r, m.address) if isinstance(r, UserError) \
-                        else "internal error (see the daemon log)"
-                    client.offer(error_message(m.address, reason))
+                    shares.setdefault(found[0], []).append(Message(found[1], msg.args, msg.timetag))
+            for voice, share in shares.items():
+                self._apply_share(client, timetag, share, voice)
 
-    def _serve(self, client: _Client, msg: Message) -> None:
-        """The messages answered here rather than by the hub."""
+    def _apply_share(self, client: _Client, timetag: int | None, group: list[Message], voice: int) -> None:
+        """One bundle's messages for one voice (0: the plain addresses): answered here or
+        applied together through that voice's hub; replies in that voice's form."""
+        hub = self.voices[voice - 1] if voice else self.hub
+        sender = self._voice_sender(client, voice) if voice else client.sender
+        batch: list[Message] = []
+        for msg in group:
+            if msg.address in SERVED_HERE:
+                self._serve(client, msg, voice)
+            else:
+                batch.append(msg)
+        if not batch:
+            return
+        ahead = _seconds_ahead(timetag)
+        if ahead > MAX_AHEAD_S:  # as the OSC server: nothing waits for hours in the engine
+            for m in batch:
+                client.offer(_in_voice(error_message(
+                    m.address, f"time tag is {ahead:.1f} s ahead; at most {MAX_AHEAD_S:g} s"), voice))
+            return
+        try:
+            results = hub.handle_many([(m.address, list(m.args)) for m in batch],
+                                      self._frame_for(timetag, hub), sender=sender)
+        except Exception as e:  # a bug must cost one packet, never the connection
+            self._rlog.exception("internal", "applying %s from a websocket", batch[0].address)
+            results = [e] * len(batch)
+        for m, r in zip(batch, results):
+            if isinstance(r, Exception) and m.address != "/mrtd/error":  # never answer an error with one
+                reason = reason_for(r, m.address) if isinstance(r, UserError) \
+                    else "internal error (see the daemon log)"
+                client.offer(_in_voice(error_message(m.address, reason), voice))
+
+    def _serve(self, client: _Client, msg: Message, voice: int = 0) -> None:
+        """The messages answered here rather than by the hub (of ``voice``, in its form)."""
         address = msg.address
+        hub = self.voices[voice - 1] if voice else self.hub
         try:
             if address == "/mrtd/ping":
-                client.offer(osc_message("/mrtd/pong", ()))
+                client.offer(_in_voice(osc_message("/mrtd/pong", ()), voice))
             elif address == "/mrtd/status":
-                client.offer(status_message(self.hub.status()))
+                client.offer(_in_voice(status_message(hub.status()), voice))
             elif address == "/mrtd/get":
-                self._get(client, list(msg.args))
+                client.offer(_in_voice(self._get(hub, list(msg.args)), voice))
             else:
                 raise ControlError(address, "over the websocket, LISTEN to the addresses instead")
         except UserError as e:
-            client.offer(error_message(address, reason_for(e, address)))
+            client.offer(_in_voice(error_message(address, reason_for(e, address)), voice))
         except Exception:  # a bug must not end the connection
             self._rlog.exception("internal", "serving %s to a websocket", address)
-            client.offer(error_message(address, "internal error (see the daemon log)"))
+            client.offer(_in_voice(error_message(address, "internal error (see the daemon log)"), voice))
 
-    def _frame_for(self, timetag: int | None) -> int | None:
+    def _frame_for(self, timetag: int | None, hub: Hub | None = None) -> int | None:
         """The frame a bundle's timetag asks for; None (the next frame) for "now"."""
         if timetag is None or timetag == IMMEDIATE:
             return None
-        return self.hub.frame_for_time(ntp_to_unix(timetag))
+        return (hub or self.hub).frame_for_time(ntp_to_unix(timetag))
 
-    def _get(self, client: _Client, args: list) -> None:
-        """``/mrtd/get <address>``: the value comes back to this client as if it had been set."""
+    def _get(self, hub: Hub, args: list) -> bytes:
+        """``/mrtd/get <address>``: the value, to go back to the client as if it had been set."""
         try:
             (target,) = NAMESPACE.check("/mrtd/get", args)
         except SchemaError as e:
             raise ControlError("/mrtd/get", f"{e}") from None
         p = NAMESPACE.get(target)
-        value = self.hub.value(target) if p is not None and p.access in ("rw", "r") else None
+        value = hub.value(target) if p is not None and p.access in ("rw", "r") else None
         if value is None:
             raise ControlError("/mrtd/get", f"{target} has no value to read")
-        client.offer(osc_message(target, value))
+        return osc_message(target, value)
 
     # ---- change feed -----------------------------------------------------------------------
     def _listen(self, client: _Client, path: str) -> None:
@@ -886,7 +1019,7 @@ class OscQueryServer:
         if not clients:
             return
         try:
-            data = osc_message(address, values)
+            data = self._encode(address, values)
         except Exception:
             self._rlog.exception("encode", "cannot encode %s %r", address, values)
             return
@@ -897,15 +1030,21 @@ class OscQueryServer:
         """Stream the per-frame values (meters, frame) at a steady rate to their listeners."""
         while True:
             await asyncio.sleep(POLL_S)
-            for address in POLLED:
-                if address in self._listened:
-                    try:
-                        value = self.hub.value(address)
-                    except Exception:
-                        self._rlog.exception("poll", "reading %s", address)
-                        continue
-                    if value is not None:
-                        self._fan_out(address, value)
+            for prefix, hub in self._polled_hubs():
+                for plain in POLLED:
+                    address = prefix + plain[5:]
+                    if address in self._listened:
+                        try:
+                            value = hub.value(plain)
+                        except Exception:
+                            self._rlog.exception("poll", "reading %s", address)
+                            continue
+                        if value is not None:
+                            self._fan_out(address, value)
+
+    def _polled_hubs(self) -> list[tuple[str, Hub]]:
+        """(address prefix, hub) of the plain tree and of each voice path."""
+        return [("/mrtd", self.hub)] + [(voice_prefix(n), h) for n, h in enumerate(self.voices, 1)]
 
     # ---- zeroconf --------------------------------------------------------------------------
     async def _advertise(self, service_info: Any, async_zeroconf: Any) -> None:
@@ -948,6 +1087,11 @@ def _json(obj: Any) -> web.Response:
 
 def _error_text(reason: str) -> str:
     return json.dumps({"COMMAND": "ERROR", "DATA": reason})
+
+
+def _in_voice(packet: bytes, voice: int) -> bytes:
+    """A reply in voice ``voice``'s form (0: plain, as it is)."""
+    return voice_packet(packet, voice_prefix(voice)) if voice else packet
 
 
 def _seconds_ahead(timetag: int | None) -> float:

@@ -42,8 +42,13 @@ class Master:
         self.client.activate()
 
     def close(self) -> None:
+        # deactivate while the timebase callback is still set: jack2 stops a client's
+        # process thread on deactivation only if the client still has a real-time
+        # callback, and this one has no other. Releasing the timebase first left the
+        # thread running after close freed the client: it crashed the test process
+        # minutes later, when another client reused its FIFO (the server releases the
+        # timebase of a client that leaves)
         self.client.transport_stop()
-        self.client.release_timebase()
         self.client.deactivate()
         self.client.close()
 

@@ -54,6 +54,7 @@ def test_missing_config_file(tmp_path):
     ("zeroconf = 1\n", "true or false"),
     ("connect = 5\n", "list of port names"),
     ("jack-start = \"pulse\"\n", "one of dummy, alsa"),
+    ("voices = 0\n", "--voices must be within 1..16"),
 ])
 def test_config_values_are_checked_like_flags(tmp_path, text, match):
     import subprocess
@@ -64,3 +65,14 @@ def test_config_values_are_checked_like_flags(tmp_path, text, match):
     r = subprocess.run([sys.executable, "-m", "mrtd", "serve", "--config", str(path)], capture_output=True,
                        text=True, timeout=60)
     assert r.returncode == 1 and match in r.stderr, r.stderr
+
+
+def test_voices_need_an_mrt2_model(tmp_path):
+    import subprocess
+    import sys
+
+    path = tmp_path / "v1.toml"
+    path.write_text('voices = 2\nsize = "v1_base"\n')
+    r = subprocess.run([sys.executable, "-m", "mrtd", "serve", "--config", str(path)], capture_output=True,
+                       text=True, timeout=60)
+    assert r.returncode == 1 and "--voices needs an MRT2 model" in r.stderr, r.stderr

@@ -25,6 +25,7 @@ from pathlib import Path
 
 import pytest
 from support.browser import (
+    SET_VALUE,
     clear_viewport,
     need_browser,
     set_viewport,
@@ -153,16 +154,6 @@ def test_every_writable_address_has_an_element(ui):
 
 # ---- both directions -------------------------------------------------------------------------
 
-SET_VALUE = """
-    const [address, value] = arguments;
-    const el = [...document.querySelectorAll(`input[data-osc="${address}"]`)]
-        .find(e => e.type === 'range' || e.type === 'number');
-    if (!el) return 'no input[type=range|number] for ' + address;
-    el.value = String(value);
-    el.dispatchEvent(new Event('input', {bubbles: true}));
-    el.dispatchEvent(new Event('change', {bubbles: true}));
-    return el.value;
-"""
 
 
 def test_moving_a_fader_changes_the_daemon(ui):

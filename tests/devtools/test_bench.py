@@ -133,3 +133,25 @@ def test_bench_refusals():
 def test_importing_the_bench_parser_does_not_import_torch():
     code = "import sys, mrtd.devtools.bench; assert 'torch' not in sys.modules, 'torch imported'"
     subprocess.run([sys.executable, "-c", code], check=True, timeout=60, cwd=Path(__file__).parents[2])
+
+
+@pytest.mark.jack
+def test_bench_live_voices_json(tmp_path):
+    """``mrtd bench --live``: real daemons on a private jackd, batched and separate, with
+    the summary lines they print parsed into the JSON (two short runs each)."""
+    import shutil
+
+    if shutil.which("jackd") is None:
+        pytest.skip("jackd is not installed (apt-get install jackd2)")
+    out = tmp_path / "live.json"
+    a = bench_args("--live", "--live-seconds", "2", "--streams", "2", "--threads", "1", "--json", str(out))
+    assert a.run(a) == 0
+    r = json.loads(out.read_text())
+    assert r["bench"] == "live voices" and r["seconds_per_run"] == 2.0 and "git_sha" in r["environment"]
+    modes = {(x["mode"], x["voices"]) for x in r["runs"]}
+    assert ("one daemon, batched", 1) in modes and ("separate processes", 1) in modes
+    for x in r["runs"]:
+        assert len(x["underruns"]) == len(x["xruns"]) == len(x["frames"]) == x["voices"]
+        assert all(f >= 25 for f in x["frames"])  # each voice played (2 s = 50 frames, less the start)
+        assert x["ok"] == (max(x["underruns"]) == 0)
+    assert 0 <= r["largest_batched"] <= 2 and 0 <= r["largest_separate"] <= 2

@@ -97,6 +97,19 @@ def test_remote_file_access_needs_the_token(hub):
         hub.handle("/mrtd/bank/save", [2], sender=Sender("192.0.2.8"))
 
 
+def test_voices_share_one_token_and_one_set_of_authorised_hosts(hub, demo, tmp_path):
+    """``--voices N``: a host that sent the token to any voice may use every voice's files."""
+    hub.token = "s3cret"
+    two = Hub(Engine(*demo, bank_dir=tmp_path / "banks-2"))
+    two.share_auth(hub)
+    remote = Sender("192.0.2.7")
+    with pytest.raises(UserError, match="/mrtd/auth"):
+        two.handle("/mrtd/bank/save", [1], sender=remote)
+    two.handle("/mrtd/auth", ["s3cret"], sender=remote)  # told to voice 2 ...
+    hub.handle("/mrtd/bank/save", [1], sender=remote)  # ... good for voice 1 too
+    two.handle("/mrtd/bank/save", [1], sender=remote)
+
+
 def test_an_error_found_on_the_frame_goes_back_to_its_sender(hub, tmp_path):
     got: list[tuple[str, str]] = []
     told: list[tuple[str, tuple]] = []

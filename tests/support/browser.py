@@ -93,3 +93,16 @@ def wait_until(check: Callable[[], Any], timeout: float = 5.0, every: float = 0.
 def severe_console(entries: list[dict]) -> list[str]:
     """The SEVERE entries of ``driver.get_log("browser")`` as text."""
     return [f"{e.get('source', '')}: {e.get('message', '')}" for e in entries if e.get("level") == "SEVERE"]
+
+
+# a value typed into the surface's fader or number box for ADDRESS, as a user would
+SET_VALUE = """
+    const [address, value] = arguments;
+    const el = [...document.querySelectorAll(`input[data-osc="${address}"]`)]
+        .find(e => e.type === 'range' || e.type === 'number');
+    if (!el) return 'no input[type=range|number] for ' + address;
+    el.value = String(value);
+    el.dispatchEvent(new Event('input', {bubbles: true}));
+    el.dispatchEvent(new Event('change', {bubbles: true}));
+    return el.value;
+"""

@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from pythonosc.osc_message_builder import OscMessageBuilder
@@ -230,3 +231,22 @@ class UdpClient:
 
 
 # --------------------------------------------------------------------------- every address
+
+
+def playing_hubs(tmp: Path, n: int, stack: Any) -> list[Hub]:
+    """``n`` independent demo engines, each playing (its generation thread and a paced
+    reader) behind its own hub: voices for the remote side's tests, without the batch.
+    Everything stops when ``stack`` (an ExitStack) closes."""
+    hubs = []
+    for k in range(1, n + 1):
+        engine = Engine(*build_demo(), bank_dir=tmp / f"banks{k}")  # type: ignore[arg-type]
+        hub = Hub(engine)
+        reader = PacedReader(engine)
+        hub.clock = reader
+        engine.start()
+        stack.callback(engine.stop)
+        reader.start()
+        stack.callback(reader.stop)
+        hubs.append(hub)
+    return hubs
+

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import subprocess
+import tempfile
 import time
 from dataclasses import dataclass
 
@@ -30,18 +31,22 @@ class JackServer:
 
 
 def start_jackd(name: str, sample_rate: int = SAMPLE_RATE, period: int = PERIOD) -> JackServer:
-    """Start ``jackd -n NAME --no-realtime -d dummy`` and wait until ``jack_lsp`` answers."""
+    """Start ``jackd -n NAME --no-realtime -d dummy`` and wait until ``jack_lsp`` answers.
+
+    Its messages go to a file, never to a pipe nobody reads: a server that logs a lot
+    (xruns on a loaded machine, clients coming and going) would block on a full pipe."""
+    log = tempfile.TemporaryFile()
     proc = subprocess.Popen(
         ["jackd", "-n", name, "--no-realtime", "-t", "2000",
          "-d", "dummy", "-r", str(sample_rate), "-p", str(period)],
         stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
+        stderr=log,
     )
+    log.close()  # the child has its own descriptor
     deadline = time.monotonic() + 15
     while time.monotonic() < deadline:
         if proc.poll() is not None:
-            raise RuntimeError(f"jackd exited with {proc.returncode}: {proc.stderr.read()[-2000:]}")
+            raise RuntimeError(f"jackd exited with {proc.returncode}")
         r = subprocess.run(["jack_lsp", "-s", name], capture_output=True, timeout=10)
         if r.returncode == 0 and b"system:" in r.stdout:
             return JackServer(name, proc, sample_rate, period)

@@ -76,6 +76,12 @@ class Peer:
     port: int = 0
     key: tuple = ()
     sender: Sender | None = None  # what the hub is told (its reply reaches this peer alone)
+    prefix: str = ""  # "/mrtd/voice/<n>" when it spoke to a voice through the main port (voice form)
+
+    @property
+    def base(self) -> Peer:
+        """The UDP peer or TCP connection itself (a voice-form peer wraps one)."""
+        return self
 
     def send(self, packet: bytes) -> None:
         raise NotImplementedError

@@ -41,6 +41,13 @@ together, with the same frame.
 A message ``/mrtd/error`` is never answered (two daemons, or a daemon subscribed to
 itself, must not bounce errors forever), and error replies and log lines are rate
 limited so a flood costs little.
+
+Voices: with ``voices`` set (``{1: main, 2: voice 2's server, ...}``, by the daemon for
+``--voices N``), a message ``/mrtd/voice/<n>/<rest>`` arriving here is handed to voice
+n's server as ``/mrtd/<rest>``, from a :class:`VoicePeer` that rewrites everything sent
+back to voice form; the rules are in :mod:`mrtd.remote.osc.voices`. With one voice
+(``voices`` empty, or only this server) nothing of this runs: such an address is an
+unknown one, as before.
 """
 
 from __future__ import annotations
@@ -56,6 +63,7 @@ from typing import Any
 
 from mrtd.errors import UserError, reason_for
 from mrtd.osc_schema import NAMESPACE, SchemaError
+from mrtd.remote.hub import Sender
 from mrtd.remote.osc.connections import (
     IDLE_TIMEOUT_S,
     MAX_CONNECTIONS,
@@ -76,6 +84,7 @@ from mrtd.remote.osc.packet import (
     ntp_to_unix,
 )
 from mrtd.remote.osc.subscriptions import Subscriptions
+from mrtd.remote.osc.voices import VoiceRefused, split_voice, voice_packet, voice_prefix
 from mrtd.remote.ratelimit import RateLog, TokenBucket
 
 log = logging.getLogger("mrtd.osc")
@@ -85,6 +94,28 @@ MAX_SCHEDULED = 1024  # future bundles waiting for their time
 ERROR_REPLIES_PER_S = 500.0
 
 LocalHandler = Callable[[tuple, Peer], None]
+
+
+class VoicePeer(Peer):
+    """A sender that addressed voice n through the main port: the same UDP peer or TCP
+    connection, seen by voice n's server under its own key (the voice prefix appended,
+    so its subscriptions stay apart from plain ones), every packet sent to it rewritten
+    to voice form (:func:`~mrtd.remote.osc.voices.voice_packet`)."""
+
+    def __init__(self, inner: Peer, n: int, server: OscServer):
+        self.inner, self.voice = inner, n
+        self.prefix = voice_prefix(n)
+        self.host, self.port = inner.host, inner.port
+        self.key = (*inner.key, self.prefix)
+        token_ok = inner.sender.token_ok if inner.sender is not None else False
+        self.sender = Sender(inner.host, server.reply_fn(self), self.key, token_ok=token_ok)
+
+    @property
+    def base(self) -> Peer:
+        return self.inner
+
+    def send(self, packet: bytes) -> None:
+        self.inner.send(voice_packet(packet, self.prefix))
 
 
 class OscServer:
@@ -109,9 +140,12 @@ class OscServer:
         self.rlog = RateLog(log)
         self.subscriptions = Subscriptions(hub, self.rlog, self.refuse, host=host, max_subscribers=max_subscribers,
                                            allow_remote_subscribe=allow_remote_subscribe)
+        self.subscriptions.own_ports = self._own_ports
         self.feedback = Feedback(hub, self.subscriptions, self.rlog, meter_hz=meter_hz)
-        self.connections = Connections(self.rlog, is_subscribed=self.subscriptions.__contains__,
-                                       forget=self.subscriptions.drop, max_connections=max_connections,
+        self._voices: dict[int, OscServer] = {}
+        self._main: OscServer | None = None  # the server whose ``voices`` this one is in
+        self.connections = Connections(self.rlog, is_subscribed=self._is_subscribed,
+                                       forget=self._forget, max_connections=max_connections,
                                        idle_timeout_s=idle_timeout_s, partial_frame_timeout_s=partial_frame_timeout_s)
         self._port = 0
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -151,6 +185,42 @@ class OscServer:
     def subscribers(self) -> list[tuple[str, int]]:
         """(host, port) of each subscriber (a TCP one: its connection's peer address)."""
         return self.subscriptions.targets()
+
+    # ---- voices ----------------------------------------------------------------------------
+    @property
+    def voices(self) -> dict[int, OscServer]:
+        """Voice number (from 1) -> that voice's server, this one among them; empty for
+        one voice, or holding only this one: no ``/mrtd/voice/...`` routing. The servers must share this one's
+        loop: a routed message is dispatched on the voice's server from here."""
+        return self._voices
+
+    @voices.setter
+    def voices(self, voices: dict[int, OscServer]) -> None:
+        table = dict(voices or {})
+        for n, server in table.items():
+            if isinstance(n, bool) or not isinstance(n, int) or n < 1 or not isinstance(server, OscServer):
+                raise ValueError(f"voices maps numbers from 1 to OSC servers, got {n!r}: {server!r}")
+        self._voices = table
+        for server in table.values():
+            if server is not self:
+                server._main = self
+
+    def _own_ports(self) -> set[int]:
+        """This daemon's OSC ports, every voice's: no subscription may point at one."""
+        main = self._main or self
+        return {self.port, main.port, *(s.port for s in main._voices.values())}
+
+    def _is_subscribed(self, key: tuple) -> bool:
+        """Is the TCP connection ``key`` a subscriber here, plainly or in any voice form?"""
+        if key in self.subscriptions:
+            return True
+        return any((*key, voice_prefix(n)) in s.subscriptions for n, s in self._voices.items())
+
+    def _forget(self, key: tuple) -> None:
+        """A TCP connection closed: its subscriptions end, plain and in voice form."""
+        self.subscriptions.drop(key)
+        for n, s in self._voices.items():
+            s.subscriptions.drop((*key, voice_prefix(n)))
 
     # ---- lifecycle ---------------------------------------------------------------------------
     async def start(self) -> None:
@@ -213,8 +283,44 @@ class OscServer:
         except PacketError as e:
             self.refuse(peer, e.address, str(e))
             return
+        if len(self._voices) > 1:
+            self._route(messages, peer)
+            return
         for timetag, group in itertools.groupby(messages, key=lambda m: m.timetag):
             self._dispatch(timetag, list(group), peer)
+
+    def _route(self, messages: list[Message], peer: Peer) -> None:
+        """Messages to this server and, in voice form, to the voices: per bundle (time
+        tag), each voice's share dispatched together on that voice's server."""
+        peers: dict[int, VoicePeer] = {}
+        for timetag, group in itertools.groupby(messages, key=lambda m: m.timetag):
+            shares: dict[int, list[Message]] = {}  # 0: plain, for this server
+            for m in group:
+                try:
+                    found = split_voice(m.address, self._voices)
+                except VoiceRefused as e:
+                    if not m.address.endswith("/error"):  # never answer an error
+                        self.refuse(peer, m.address, str(e))
+                    continue
+                if found is None:
+                    shares.setdefault(0, []).append(m)
+                else:
+                    n, plain = found
+                    shares.setdefault(n, []).append(Message(plain, m.args, m.timetag))
+            for n, share in shares.items():
+                if n == 0:
+                    self._dispatch(timetag, share, peer)
+                    continue
+                server = self._voices[n]
+                if server._closed:
+                    for m in share:
+                        self.refuse(peer, voice_prefix(n) + m.address[5:], f"voice {n} is not running")
+                    continue
+                vpeer = peers.get(n)
+                if vpeer is None:
+                    vpeer = peers[n] = VoicePeer(peer, n, server)
+                    server.subscriptions.heard_from(vpeer)
+                server._dispatch(timetag, share, vpeer)
 
     def _dispatch(self, timetag: int | None, group: list[Message], peer: Peer) -> None:
         """Apply a bundle's messages now, at their frame, or at their time."""

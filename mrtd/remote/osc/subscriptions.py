@@ -28,6 +28,12 @@ registered from the sender's host, once each: Max's ``udpsend``/``udpreceive``, 
 ``netsend``/``netreceive`` and liblo's ``oscsend``/``oscdump`` send from a throwaway
 port and listen on another, so the reply to the source port alone would be lost.
 
+Voices (:mod:`mrtd.remote.osc.voices`): a subscription made through the main port in
+voice form (``/mrtd/voice/2/subscribe 9000``) lives in voice 2's table, keyed apart from
+a plain one to the same port (its key ends with the voice prefix), and everything sent
+to it is rewritten to voice form. No subscription may point at any of the daemon's
+voice ports: feedback from one voice would steer another.
+
 Everything here runs on the server's asyncio loop.
 """
 
@@ -45,6 +51,7 @@ from typing import Any
 from mrtd.osc_schema import NAMESPACE, SchemaError
 from mrtd.remote.osc.connections import Peer, TcpConn, error_packet
 from mrtd.remote.osc.packet import encode_message
+from mrtd.remote.osc.voices import voice_packet
 from mrtd.remote.ratelimit import RateLog
 
 log = logging.getLogger("mrtd.osc")
@@ -64,10 +71,11 @@ class Subscriber:
     errors = 0
     heard = 0  # when last heard from (the table's counter): the least recent is evicted first
     subscribed = 0  # when last (re)subscribed: breaks ties between those heard from at once
+    prefix = ""  # made in voice form: everything it gets is rewritten to /mrtd/voice/<n>/...
 
     @property
     def label(self) -> str:
-        return f"{self.key[0]}:{self.target[0]}:{self.target[1]}"
+        return f"{self.key[0]}:{self.target[0]}:{self.target[1]}{' ' + self.prefix if self.prefix else ''}"
 
     def send(self, packet: bytes) -> None:
         raise NotImplementedError
@@ -82,11 +90,14 @@ class UdpSubscriber(Subscriber):
     subscriber that went away shows up as ECONNREFUSED on a later send."""
 
     def __init__(self, key: tuple, owner: str, sock: socket.socket,
-                 failed: Callable[[Subscriber, OSError], None]):
+                 failed: Callable[[Subscriber, OSError], None], prefix: str = ""):
         self.key, self.owner, self.sock, self._failed = key, owner, sock, failed
         self.target = (key[1], key[2])
+        self.prefix = prefix
 
     def send(self, packet: bytes) -> None:
+        if self.prefix:
+            packet = voice_packet(packet, self.prefix)
         try:
             self.sock.send(packet)
         except BlockingIOError:
@@ -101,12 +112,13 @@ class UdpSubscriber(Subscriber):
 class ConnSubscriber(Subscriber):
     """A TCP connection that subscribed itself: feedback goes back on it."""
 
-    def __init__(self, conn: TcpConn):
-        self.conn, self.key, self.owner = conn, conn.key, conn.host
+    def __init__(self, conn: TcpConn, prefix: str = ""):
+        self.conn, self.owner, self.prefix = conn, conn.host, prefix
+        self.key = (*conn.key, prefix) if prefix else conn.key
         self.target = (conn.host, conn.port)
 
     def send(self, packet: bytes) -> None:
-        self.conn.send(packet)
+        self.conn.send(voice_packet(packet, self.prefix) if self.prefix else packet)
 
 
 class Subscriptions:
@@ -120,6 +132,7 @@ class Subscriptions:
         self.hub, self._rlog, self._refuse = hub, rlog, refuse
         self.host = host
         self.port = 0  # the server's bound port, once started
+        self.own_ports: Callable[[], set[int]] = lambda: {self.port}  # the server sets it: all voices' ports
         self.max_subscribers = max_subscribers
         self.allow_remote_subscribe = bool(allow_remote_subscribe)
         self._subs: dict[tuple, Subscriber] = {}
@@ -228,8 +241,8 @@ class Subscriptions:
     def subscribe(self, values: tuple, peer: Peer) -> None:
         """``/mrtd/subscribe [host] port``, checked by the schema; SchemaError refuses it."""
         target = _target(values, peer)
-        if target is None and isinstance(peer, TcpConn):
-            self.add(ConnSubscriber(peer), peer)
+        if target is None and isinstance(peer.base, TcpConn):
+            self.add(ConnSubscriber(peer.base, peer.prefix), peer)
             return
         host, port = target if target is not None else (peer.host, peer.port)
         ip = _ip_literal(host)
@@ -264,9 +277,10 @@ class Subscriptions:
 
     def _subscribe_udp(self, ip: str, port: int, peer: Peer) -> None:
         self.check_target(ip, peer)
-        if port == self.port and self._is_own_host(ip):
-            raise SchemaError("that is this daemon's own port")
-        key = ("udp", ip, port)
+        if port in self.own_ports() and self._is_own_host(ip):
+            raise SchemaError("that is this daemon's own port" if port == self.port
+                              else "that is one of this daemon's voice ports")
+        key = _udp_key(ip, port, peer.prefix)
         sub = self._subs.get(key)
         if sub is not None:
             sub.errors = 0
@@ -279,11 +293,11 @@ class Subscriptions:
         except OSError as e:
             sock.close()
             raise SchemaError(f"cannot send to {ip}:{port}: {e.strerror or e}") from None
-        self.add(UdpSubscriber(key, peer.host, sock, self._failed), peer)
+        self.add(UdpSubscriber(key, peer.host, sock, self._failed, peer.prefix), peer)
 
     def _unsubscribe_udp(self, ip: str, port: int, peer: Peer) -> None:
         self.check_target(ip, peer)  # nobody may end another host's subscription either
-        self.drop(("udp", ip, port))
+        self.drop(_udp_key(ip, port, peer.prefix))
 
     def _is_own_host(self, ip: str) -> bool:
         a = ipaddress.ip_address(ip)
@@ -309,6 +323,11 @@ class Subscriptions:
             then(str(infos[0][4][0]), port, peer)
         except SchemaError as e:
             self._refuse(peer, address, str(e))
+
+
+def _udp_key(ip: str, port: int, prefix: str) -> tuple:
+    """A UDP subscriber's key; one made in voice form ends with its prefix."""
+    return ("udp", ip, port, prefix) if prefix else ("udp", ip, port)
 
 
 def _target(values: tuple, peer: Peer) -> tuple[str, int] | None:

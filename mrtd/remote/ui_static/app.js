@@ -4,6 +4,12 @@
  * Talks to the daemon over the OSCQuery websocket only: binary OSC both ways,
  * LISTEN for feedback. Every element that sends or follows an address carries
  * data-osc="<address>"; every writable address of the tree gets at least one.
+ *
+ * Voices (mrtd serve --voices N): the tree then also holds /mrtd/voice/<n>/...;
+ * the page is built from the plain addresses, and a voice selector in the header
+ * switches the whole surface to one voice: what it sends, LISTENs to and shows
+ * goes through that voice's paths (/mrtd/... stays voice 1). ?voice=N opens on a
+ * voice. With one voice there is no selector and nothing changes.
  */
 (function () {
   'use strict';
@@ -169,9 +175,10 @@
   /** node: {path, types, access, range[], unit[], desc, tags[], value} */
   const nodes = new Map();
 
-  function flatten(node, into) {
+  function flatten(node, into, all) {
     into = into || nodes;
     if (!node || typeof node !== 'object') return;
+    if (!all && node.FULL_PATH === VOICE_ROOT) return; // the voices' copies: see voiceCountOf
     if (node.FULL_PATH && (node.ACCESS || node.TYPE)) {
       const types = typeof node.TYPE === 'string' ? node.TYPE : '';
       into.set(node.FULL_PATH, {
@@ -185,7 +192,35 @@
         value: Array.isArray(node.VALUE) ? node.VALUE : null,
       });
     }
-    if (node.CONTENTS) for (const k of Object.keys(node.CONTENTS)) flatten(node.CONTENTS[k], into);
+    if (node.CONTENTS) for (const k of Object.keys(node.CONTENTS)) flatten(node.CONTENTS[k], into, all);
+  }
+
+  // ------------------------------------------------------------------ voices
+  const VOICE_ROOT = '/mrtd/voice';
+  let voiceCount = 1; // voices the daemon runs (from the tree)
+  let voice = 1; // the voice this surface shows and steers
+
+  function voiceCountOf(tree) {
+    const m = tree && tree.CONTENTS && tree.CONTENTS.mrtd;
+    const v = m && m.CONTENTS && m.CONTENTS.voice;
+    if (!v || !v.CONTENTS) return 1;
+    const ns = Object.keys(v.CONTENTS).map(Number).filter(n => Number.isInteger(n) && n >= 1);
+    return ns.length ? Math.max(...ns) : 1;
+  }
+
+  /** The address on the wire for the voice shown: voice 1 keeps the plain form. */
+  function wire(address) {
+    return voice > 1 && address.startsWith('/mrtd/') ? VOICE_ROOT + '/' + voice + address.slice(5) : address;
+  }
+
+  /** The plain address of a message from the daemon, or null when it belongs to
+   * another voice than the one shown (a LISTEN being replaced). */
+  function unwire(address) {
+    if (address.startsWith(VOICE_ROOT + '/')) {
+      const m = /^\/mrtd\/voice\/(\d+)(\/.*)$/.exec(address);
+      return m && Number(m[1]) === voice ? '/mrtd' + m[2] : null;
+    }
+    return voice === 1 || address === '/mrtd/error' ? address : null;
   }
 
   const readable = n => n && (n.access === 1 || n.access === 3);
@@ -269,7 +304,7 @@
       return false;
     }
     try {
-      ws.send(encodeMessage(address, args || []));
+      ws.send(encodeMessage(wire(address), args || []));
       return true;
     } catch (e) {
       message('could not send ' + address + ': ' + e.message);
@@ -277,11 +312,11 @@
     }
   }
 
-  function listenAll() {
+  function listenAll(command) {
     const extra = ['/mrtd/meters', '/mrtd/frame', '/mrtd/spectrum'];
     for (const a of new Set([...shown, ...extra])) {
       if (a === '/mrtd/spectrum' || nodes.has(a)) {
-        ws.send(JSON.stringify({ COMMAND: 'LISTEN', DATA: a }));
+        ws.send(JSON.stringify({ COMMAND: command || 'LISTEN', DATA: wire(a) }));
       }
     }
   }
@@ -318,7 +353,12 @@
       }
       let msgs;
       try { msgs = decodePacket(ev.data); } catch (e) { message('bad OSC from the daemon: ' + e.message); return; }
-      for (const m of msgs) handle(m);
+      for (const m of msgs) {
+        const a = unwire(m.address);
+        if (a === null) continue;
+        m.address = a;
+        handle(m);
+      }
     };
     sock.onclose = () => {
       if (ws !== sock) return;
@@ -356,15 +396,64 @@
     // after a reconnect the daemon may have moved on: take the tree's VALUEs again
     if (!refreshValues.first) { refreshValues.first = true; return; }
     try {
-      const tree = await fetchTree();
-      const fresh = new Map();
-      flatten(tree, fresh);
-      for (const [a, n] of fresh) {
-        const mine = nodes.get(a);
-        if (mine) mine.value = n.value;
-        if (n.value && n.value.length && followers.has(a)) deliver({ address: a, args: n.value });
-      }
+      applyValues(await fetchTree());
     } catch (e) { /* next reconnect tries again */ }
+  }
+
+  /** Take the shown voice's VALUEs from a tree into the page. */
+  function applyValues(tree) {
+    const fresh = new Map();
+    flatten(tree, fresh, true);
+    for (const [a, mine] of nodes) {
+      const n = fresh.get(wire(a));
+      if (!n) continue;
+      mine.value = n.value;
+      if (n.value && n.value.length && followers.has(a)) deliver({ address: a, args: n.value });
+    }
+  }
+
+  /** Show and steer voice ``n``: notes held on the old voice are released there, its
+   * LISTENs replaced by the new voice's, and the controls take the new voice's values. */
+  async function selectVoice(n) {
+    n = Number(n);
+    if (!Number.isInteger(n) || n < 1 || n > voiceCount || n === voice) return;
+    for (const [src, p] of [...held]) noteOff(p, src);
+    const open = ws && ws.readyState === 1;
+    if (open) { try { listenAll('IGNORE'); } catch (e) { /* closing */ } }
+    voice = n;
+    showVoice();
+    if (open) { try { listenAll(); } catch (e) { /* closing */ } }
+    peakHold[0] = peakHold[1] = 0;
+    for (const id of ['status-fps', 'status-rtf', 'status-queue', 'status-underruns', 'status-xruns',
+      'status-latency', 'status-frame']) setText(id, '–');
+    pollStatus();
+    try {
+      applyValues(await fetchTree(voice > 1 ? VOICE_ROOT + '/' + voice : '/'));
+    } catch (e) { message('could not read voice ' + n + '\'s values: ' + e.message, 'warn'); }
+  }
+
+  function showVoice() {
+    document.body.dataset.voice = String(voice);
+    for (const b of document.querySelectorAll('#voices button')) {
+      b.setAttribute('aria-pressed', Number(b.dataset.voice) === voice ? 'true' : 'false');
+    }
+    const q = new URLSearchParams(location.search);
+    if (voice > 1) q.set('voice', String(voice)); else q.delete('voice');
+    const qs = q.toString();
+    try { history.replaceState(null, '', location.pathname + (qs ? '?' + qs : '')); } catch (e) { /* cosmetic */ }
+  }
+
+  function buildVoices() {
+    if (voiceCount < 2) return null;
+    const bar = h('nav', { id: 'voices', class: 'voices', 'aria-label': 'Voice' }, h('span', { class: 'k' }, 'Voice'));
+    for (let n = 1; n <= voiceCount; n++) {
+      bar.append(h('button', {
+        type: 'button', id: 'voice-' + n, 'data-voice': n, 'aria-pressed': n === voice ? 'true' : 'false',
+        title: 'Show and steer voice ' + n + (n > 1 ? ' (' + VOICE_ROOT + '/' + n + '/...)' : ' (/mrtd/...)'),
+        onclick: () => { selectVoice(n); },
+      }, String(n)));
+    }
+    return bar;
   }
 
   // ------------------------------------------------------------------ status, meters, spectrum
@@ -372,7 +461,7 @@
 
   function pollStatus() {
     if (ws && ws.readyState === 1 && nodes.has('/mrtd/status')) {
-      try { ws.send(encodeMessage('/mrtd/status', [])); } catch (e) { /* closing */ }
+      try { ws.send(encodeMessage(wire('/mrtd/status'), [])); } catch (e) { /* closing */ }
     }
   }
 
@@ -1168,8 +1257,8 @@
   }
 
   // ------------------------------------------------------------------ boot
-  async function fetchTree() {
-    const r = await fetch('/', { headers: { Accept: 'application/json' }, cache: 'no-store' });
+  async function fetchTree(path) {
+    const r = await fetch(path || '/', { headers: { Accept: 'application/json' }, cache: 'no-store' });
     if (!r.ok) throw new Error('OSCQuery tree: HTTP ' + r.status);
     return r.json();
   }
@@ -1186,6 +1275,15 @@
       return;
     }
     flatten(tree);
+    voiceCount = voiceCountOf(tree);
+    const asked = Number(params.get('voice') || 1);
+    if (Number.isInteger(asked) && asked >= 1 && asked <= voiceCount) voice = asked;
+    const bar = buildVoices();
+    if (bar) {
+      const conn = $('#conn');
+      conn.parentNode.insertBefore(bar, conn);
+      showVoice();
+    }
     try {
       const hi = await (await fetch('/?HOST_INFO', { cache: 'no-store' })).json();
       if (hi && hi.NAME) { setText('host-name', hi.NAME); document.title = 'mrtd · ' + hi.NAME; }
@@ -1196,8 +1294,12 @@
     const covered = new Set([...main.querySelectorAll('[data-osc]')].map(e => e.getAttribute('data-osc')));
     main.append(buildAll(covered));
     setupSpectrogram();
+    if (voice > 1) applyValues(tree);
 
-    window.mrtd = { nodes, send, encodeMessage, decodePacket, followers, shown, get connected() { return wsOpen; } };
+    window.mrtd = {
+      nodes, send, encodeMessage, decodePacket, followers, shown, selectVoice,
+      get connected() { return wsOpen; }, get voice() { return voice; }, get voices() { return voiceCount; },
+    };
     document.body.dataset.ready = '1';
     connect();
     setInterval(pollStatus, 1000);

@@ -1,0 +1,56 @@
+"""How fast this machine makes frames, measured at start-up on the model as loaded.
+
+``mrtd serve`` prints the expected real-time factor before it starts playing, and warns
+when it is below 1 (the queue will run dry however large the budget; a larger budget
+only delays it). The frames are made on the stream's own step and then put back
+exactly (state, codec, sampler noise): the stream the listener hears starts where it
+would have without the measurement.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import torch
+
+from mrtd.constants import FRAME_RATE
+
+WARMUP_FRAMES = 3
+TIMED_FRAMES = 10
+
+
+def _frame_step(engine: Any) -> Any | None:
+    """The :class:`FrameStep` behind an engine's generator (one voice or a batch), or
+    None for a model that is not made frame by frame (Magenta RT v1's chunks)."""
+    gen = engine.generator
+    batch = getattr(gen, "batch", None)
+    return batch.fs if batch is not None else getattr(gen, "fs", None)
+
+
+def expected_rtf(engine: Any, frames: int = TIMED_FRAMES) -> float | None:
+    """Real-time factor of one stream (1.0 = exactly real time): ``frames`` steps timed
+    after a short warm-up, then everything put back. With several voices the step makes
+    a frame of each, so the factor is each voice's. None for a chunk model."""
+    fs = _frame_step(engine)
+    if fs is None:
+        return None
+    snap = fs.snapshot()
+    try:
+        with torch.inference_mode():
+            for _ in range(WARMUP_FRAMES):
+                fs.run()
+            _sync(fs)
+            t0 = time.perf_counter()
+            for _ in range(frames):
+                fs.run()
+            _sync(fs)
+            per_frame = (time.perf_counter() - t0) / frames
+    finally:
+        fs.restore(snap)
+    return (1.0 / FRAME_RATE) / per_frame
+
+
+def _sync(fs: Any) -> None:
+    if fs.on_cuda:
+        torch.cuda.synchronize(fs.device)

@@ -263,6 +263,13 @@ class Daemon:
         gc.collect()
         gc.freeze()  # the loaded model is never garbage: keep full collections (tens of ms) off the frame path
         self._say_speed()
+        if getattr(a, "adapt_threads", False):
+            import torch
+
+            from mrtd.engine.threads import ThreadGovernor
+
+            self.engine.governor = ThreadGovernor(torch.get_num_threads())
+            self.say(f"CPU threads adapt to the load, up to {torch.get_num_threads()}")
         for v in self.voices:
             v.host.open()
         for v in self.voices:
@@ -412,6 +419,9 @@ class Daemon:
         d = dict(per[0])
         d["seconds"] = round(time.monotonic() - self.started, 3)
         d["expected_rtf"] = round(self.rtf, 3) if self.rtf is not None else None
+        g = self.voices[0].engine.governor
+        if g is not None:
+            d["threads"], d["thread_changes"] = g.n, g.changes
         if len(per) > 1:
             d["voices"] = per
             d["batched_steps"] = self.voices[0].engine.generator.batch.rounds

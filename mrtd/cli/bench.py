@@ -75,6 +75,9 @@ def add_bench(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
                    help="run the engine's live thread against a wall-clock reader (default: pulled, "
                    "unpaced, deterministic)")
     p.add_argument("--period", type=int, default=256, help="reader period in samples for --latency (default 256)")
+    p.add_argument("--adapt-threads", action="store_true",
+                   help="the thread count adapts to the frame times as in 'mrtd serve --adapt-threads' "
+                   "(up to --threads); the JSON says where it ended and how often it changed")
     p.add_argument("--contend", choices=("busy", "memory"), default=None,
                    help="time the frames with one competing process beside them: a busy loop (one core "
                    "taken) or a memory-bound loop (the memory bus taken), as on a machine that also runs a DAW")

@@ -27,6 +27,11 @@ def add_serve(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
                    "[controls] (initial OSC values) and [midi.cc] (controller → control)")
     add_model_args(p, config_alias=False, required=False)
     p.add_argument("--latency-ms", type=float, default=None, help="latency budget in ms (default: 80)")
+    p.add_argument("--adapt-threads", action="store_true",
+                   help="under load (another program taking a core), use fewer CPU threads when that makes "
+                   "frames faster, and take them back when it is gone (up to --threads; one voice only). "
+                   "float32 rounds differently per thread count, so a take may then re-render equal to "
+                   "rounding, not bit for bit")
     g = p.add_argument_group("JACK")
     g.add_argument("--jack-name", default="mrtd", help="JACK client name (default: mrtd)")
     g.add_argument("--jack-server", metavar="NAME", default=None, help="JACK server name (default: $JACK_DEFAULT_SERVER or 'default')")
@@ -158,6 +163,10 @@ def run_serve(args: argparse.Namespace) -> int:
     resolve_device(args.device, args.dtype)  # no CUDA here: say so before starting anything
     show_loading_progress()
     from mrtd.daemon import MAX_VOICES
+
+    if args.adapt_threads and args.voices > 1:
+        raise UserError("--adapt-threads works with one voice (the voices' batched step runs on whichever "
+                        "voice's thread completes a round)")
 
     if not 1 <= args.voices <= MAX_VOICES:
         raise UserError(f"--voices must be within 1..{MAX_VOICES}, got {args.voices}")

@@ -223,9 +223,10 @@ class StageTimer:
         return [a.elapsed_time(b) for a, b in zip(marks, marks[1:])]
 
 
-def timed_frames(fs, n: int, stages: bool) -> tuple[list[float], dict[str, list[float]]]:
+def timed_frames(fs, n: int, stages: bool, governor: Any = None) -> tuple[list[float], dict[str, list[float]]]:
     """``n`` frames, each timed from the noise draw to the tokens and audio on the host;
-    with ``stages`` also the intervals of the frame's steps (:class:`StageTimer`)."""
+    with ``stages`` also the intervals of the frame's steps (:class:`StageTimer`); each
+    frame's time fed to ``governor`` (``--adapt-threads``) after it is taken."""
     frame_ms: list[float] = []
     timer = StageTimer(fs) if stages else None
     per: dict[str, list[float]] = {k: [] for k in (timer.names if timer else fs.stage_names())}
@@ -237,6 +238,8 @@ def timed_frames(fs, n: int, stages: bool) -> tuple[list[float], dict[str, list[
             fs.run()
         fs.fetch()
         frame_ms.append(1000.0 * (time.perf_counter() - t0))
+        if governor is not None:
+            governor.after_frame(frame_ms[-1] / 1000.0)
         if timer is not None:
             for k, v in zip(timer.names, timer.ms(marks)):
                 per[k].append(v)
@@ -585,7 +588,12 @@ def run_bench(args: argparse.Namespace) -> int:
             fs.run()
             fs.fetch()
         stages_inline = not on_cuda  # CPU: stage marks are free; CUDA: timed in their own pass
-        frame_ms, per = timed_frames(fs, frames, stages_inline)
+        governor = None
+        if getattr(args, "adapt_threads", False):
+            from mrtd.engine.threads import ThreadGovernor
+
+            governor = ThreadGovernor(torch.get_num_threads())
+        frame_ms, per = timed_frames(fs, frames, stages_inline, governor)
         stop_rivals(rivals)
         if on_cuda:
             n_st = min(frames, 200)
@@ -619,7 +627,9 @@ def run_bench(args: argparse.Namespace) -> int:
                   "weight_layout": _layout_of(model), "codec_layout": _codec_layout_of(dec), "gc_frozen": True,
                   "frames": frames, "warmup": warmup, "threads": torch.get_num_threads(),
                   "cuda_graph": fs.mode == "graph" if on_cuda else "n/a (cpu)", "compiled": fs.compiled,
-                  "seed": args.seed, "contend": args.contend},
+                  "seed": args.seed, "contend": args.contend,
+                  "adapt_threads": None if governor is None else {"threads_at_end": governor.n,
+                                                                   "changes": governor.changes}},
         "parity": gate,
         "eager_check": gcheck,
         "frame": summary(frame_ms, args.streams),

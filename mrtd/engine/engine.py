@@ -121,6 +121,7 @@ class Engine:
         # "make a frame now": the queue has room (a voice of a batch may also join a round
         # early, :mod:`.voices`)
         self.wants_frame: Callable[[], bool] = self.output.has_room
+        self.governor: Any = None  # --adapt-threads: a ThreadGovernor fed each frame's time (.threads)
         self._frame_buf = np.zeros((self.output.frame, CHANNELS), np.float32)
         self._thread: threading.Thread | None = None
         self._stop = threading.Event()
@@ -381,6 +382,8 @@ class Engine:
             try:
                 if self.wants_frame():
                     self.step_frame()
+                    if self.governor is not None:
+                        self.governor.after_frame(self.frame_ms[-1] / 1000.0)
                 else:
                     self.apply_due()  # output controls (unpause, volume) must land while idle
                     time.sleep(0.002)

@@ -76,3 +76,12 @@ def test_voices_need_an_mrt2_model(tmp_path):
     r = subprocess.run([sys.executable, "-m", "mrtd", "serve", "--config", str(path)], capture_output=True,
                        text=True, timeout=60)
     assert r.returncode == 1 and "--voices needs an MRT2 model" in r.stderr, r.stderr
+
+
+def test_adapt_threads_is_for_one_voice(tmp_path):
+    import subprocess
+    import sys
+
+    r = subprocess.run([sys.executable, "-m", "mrtd", "serve", "--demo", "--voices", "2", "--adapt-threads"],
+                       capture_output=True, text=True, timeout=60)
+    assert r.returncode == 1 and "--adapt-threads works with one voice" in r.stderr, r.stderr

@@ -94,7 +94,6 @@ class Daemon:
     def build(self) -> None:
         import torch
 
-        from mrtd.audio.jackd import start_jackd
         from mrtd.controls.events import EventWriter
         from mrtd.engine.build import load_engine, load_voices
         from mrtd.remote.midi import CCMap
@@ -103,12 +102,9 @@ class Daemon:
         if a.threads:
             torch.set_num_threads(a.threads)
         self.ccmap = CCMap(self.config.get("midi", {}).get("cc"))  # config errors before any loading
-        n_voices = int(getattr(a, "voices", 1) or 1)
-        if not 1 <= n_voices <= MAX_VOICES:
-            raise UserError(f"--voices must be within 1..{MAX_VOICES}, got {n_voices}")
+        n_voices = a.voices  # checked by the command line (1..MAX_VOICES)
         if a.jack_start:
-            self.jackd, a.jack_server = start_jackd(a.jack_start, net_master=getattr(a, "net_master", None),
-                                                    voices=n_voices, jack_name=a.jack_name)
+            self.jackd, a.jack_server = self._start_jackd(n_voices)
             self.say(f"started a private jackd -d {a.jack_start} named '{a.jack_server}'")
         self.files = DataDir(a.data_dir, overrides={"banks": a.bank_dir, "captures": a.capture_dir})
         for kind in FOLDERS:
@@ -301,19 +297,24 @@ class Daemon:
         self.ready = True
         self.say("ready")
 
-    def _keep_jackd(self) -> None:
-        """The private jackd (--jack-start) died: start it again under the same name, so
-        the JACK hosts' supervisors reconnect as they do after any server loss."""
+    def _start_jackd(self, voices: int) -> tuple[subprocess.Popen, str]:
+        """The private jackd of ``--jack-start`` (named for this process, so a restart
+        brings back the same server)."""
         from mrtd.audio.jackd import start_jackd
 
         a = self.args
+        return start_jackd(a.jack_start, net_master=getattr(a, "net_master", None), voices=voices,
+                           jack_name=a.jack_name)
+
+    def _keep_jackd(self) -> None:
+        """The private jackd (--jack-start) died: start it again under the same name, so
+        the JACK hosts' supervisors reconnect as they do after any server loss."""
         while not self.stop_event.wait(1.0):
             if self.jackd is None or self.jackd.poll() is None:
                 continue
             self.say(f"the private jackd exited ({self.jackd.returncode}); starting it again")
             try:
-                self.jackd, _ = start_jackd(a.jack_start, net_master=getattr(a, "net_master", None),
-                                            voices=len(self.voices), jack_name=a.jack_name)
+                self.jackd, _ = self._start_jackd(len(self.voices))
             except UserError as e:
                 self.say(f"cannot restart the private jackd: {e}")
 

@@ -170,8 +170,6 @@ def run_serve(args: argparse.Namespace) -> int:
 
     if not 1 <= args.voices <= MAX_VOICES:
         raise UserError(f"--voices must be within 1..{MAX_VOICES}, got {args.voices}")
-    if args.voices > 1 and (args.size or "").startswith("v1_"):  # (a v1 checkpoint: refused when it loads)
-        raise UserError("--voices needs an MRT2 model: Magenta RT v1 makes 2 s chunks one stream at a time")
     if not math.isfinite(args.meter_hz) or not 10 <= args.meter_hz <= 100:
         raise UserError("--meter-hz must be within 10..100")
     if args.token is not None and not args.token:

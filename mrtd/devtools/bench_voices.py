@@ -28,19 +28,6 @@ from typing import Any
 from mrtd.errors import UserError
 
 
-def _jackd(name: str, period: int) -> subprocess.Popen:
-    proc = subprocess.Popen(["jackd", "-n", name, "--no-realtime", "-t", "2000", "-d", "dummy", "-r", "48000",
-                             "-p", str(period)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.monotonic() + 15
-    env = {**os.environ, "JACK_NO_START_SERVER": "1"}
-    while time.monotonic() < deadline:
-        if subprocess.run(["jack_lsp", "-s", name], capture_output=True, env=env, check=False).returncode == 0:
-            return proc
-        time.sleep(0.05)
-    proc.kill()
-    raise UserError("the private jackd did not start")
-
-
 class _Daemon:
     """One ``mrtd serve --demo`` subprocess; its stdout read to the end."""
 
@@ -85,8 +72,9 @@ def run_live(voices: int, separate: bool, seconds: float, threads: int, period: 
              latency_ms: float | None = None) -> dict[str, Any]:
     """``voices`` voices for ``seconds``, batched in one daemon or as separate daemons:
     underruns, starved time, xruns and frames made, per voice."""
-    server = f"mrtd-bench-{os.getpid()}-{voices}-{'sep' if separate else 'bat'}"
-    jackd = _jackd(server, period)
+    from mrtd.audio.jackd import start_jackd
+
+    jackd, server = start_jackd("dummy", period)  # a fresh private server for each run
     daemons: list[_Daemon] = []
     data = tempfile.mkdtemp(prefix="mrtd-bench-")
     try:

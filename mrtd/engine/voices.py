@@ -105,17 +105,16 @@ class VoiceBatch:
         """One batched frame (lock held); rows that did not arrive are put back as they were."""
         fs = self.fs
         idle = [n for n in range(fs.batch) if n not in self._arrived]
-        kept = [(n, self._row_state(n), fs.generators[n].get_state(), int(fs._host_steps[n])) for n in idle]
+        steps = fs.codec_steps()
+        kept = [(n, self._row_state(n), fs.generator_state(n), int(steps[n])) for n in idle]
         out = fs.run()
         tokens = out.tokens.to("cpu", copy=True)
         audio = out.audio.float().cpu().numpy()
         for n in self._arrived:
             self._results[n] = (tokens[n:n + 1], audio[n] * OUTPUT_GAIN, bool(out.valid[n]))
-        if kept and fs._ahead:  # CUDA drew the next frame's noise already, idle rows' too
-            self._drop_ahead()
-        for n, state, gen, steps in kept:
+        for n, state, gen, steps in kept:  # (CUDA: the noise drawn ahead for them is dropped)
             self._put_row(n, state, steps)
-            fs.generators[n].set_state(gen)
+            fs.set_generator_state(n, gen)
         self._arrived.clear()
         self._round += 1
         self.rounds += 1
@@ -126,28 +125,12 @@ class VoiceBatch:
         with self._cond:
             self._cond.notify_all()
 
-    def _drop_ahead(self, skip: int | None = None) -> None:
-        """CUDA: forget the noise drawn ahead (every row's generator back to before it,
-        ``skip`` excepted), so the next frame draws from the generators as they are now."""
-        fs = self.fs
-        if fs._ahead:
-            for n, st in enumerate(fs._gen_before_ahead):
-                if n != skip:
-                    fs.generators[n].set_state(st)
-            fs._ahead = False
-
-    def generator_state(self, n: int) -> Tensor:
-        """Row ``n``'s noise generator as before any noise drawn ahead (lock held)."""
-        fs = self.fs
-        return (fs._gen_before_ahead[n] if fs._ahead else fs.generators[n].get_state()).clone()
-
     def set_generator(self, n: int, seed: int | None = None, state: Tensor | None = None) -> None:
         """Re-seed row ``n`` or put its generator state back (lock held)."""
-        self._drop_ahead(skip=n)
         if state is not None:
-            self.fs.generators[n].set_state(state)
+            self.fs.set_generator_state(n, state)
         else:
-            self.fs.generators[n].manual_seed(int(seed))
+            self.fs.seed([int(seed)], streams=[n])
 
     def capture(self) -> bool:
         """CUDA: the batched frame as a CUDA graph (once, for every voice)."""
@@ -177,8 +160,6 @@ class VoiceBatch:
             for dst, src in zip(self.row_views(n), tensors, strict=True):
                 dst.copy_(src)
         self.fs.set_codec_steps(steps, streams=[n])
-        if steps > 0:
-            self.fs.dec_state.gate.fill_(1.0)  # rows that are new still start silent (their steps are 0)
 
 
 class VoiceGenerator:
@@ -232,7 +213,7 @@ class VoiceGenerator:
     def history_snapshot(self) -> dict:
         b = self.batch
         with b.lock:
-            return {"tensors": b._row_state(self.row), "generator": b.generator_state(self.row),
+            return {"tensors": b._row_state(self.row), "generator": b.fs.generator_state(self.row),
                     "steps": int(b.fs.codec_steps()[self.row])}
 
     def history_restore(self, snap: dict) -> None:
@@ -307,13 +288,13 @@ def voice_engines(model: Any, decoder: Any, seeds: list[int], *, encoder: Any = 
     for n, gen in enumerate(batch.voices):
         kw = {**engine_kw, **(per_voice(n + 1) if per_voice else {})}
         e = Engine(generator=gen, seed=seeds[n], **kw)
-        gen.can_join = _can_join(e, batch)
+        gen.can_join = _can_join(e)
         e.wants_frame = _wants_frame(e, batch)
         engines.append(e)
     return engines
 
 
-def _can_join(e: Any, batch: VoiceBatch) -> Callable[[], bool]:
+def _can_join(e: Any) -> Callable[[], bool]:
     """Live: this voice can take a frame now (its engine runs and is not paused, and its
     queue has room or holds at most its budget)."""
     out = e.output

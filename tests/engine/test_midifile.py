@@ -5,7 +5,6 @@ and drums on channel 10, so each onset's frame can be worked out by hand."""
 
 from __future__ import annotations
 
-import json
 import os
 import subprocess
 import sys
@@ -14,6 +13,7 @@ from pathlib import Path
 import mido
 import numpy as np
 import pytest
+from support.render_cli import render_demo, write_events
 
 from mrtd.controls.events import EventWriter, read_events
 from mrtd.controls.notes import MASKED, ON
@@ -151,12 +151,9 @@ def test_a_midi_render_replays_from_its_event_log(demo, song_file, tmp_path):
 
 def test_render_cli_midi_with_events_and_default_length(song_file, tmp_path):
     events = tmp_path / "ev.jsonl"
-    events.write_text(json.dumps({"frame": 7, "address": "/mrtd/temperature", "args": [0.9]}) + "\n")
+    write_events(events, [(7, "/mrtd/temperature", [0.9])])
     out, log = tmp_path / "out.wav", tmp_path / "log.jsonl"
-    r = subprocess.run([sys.executable, "-m", "mrtd", "render", "--demo", "--midi", str(song_file), "--events",
-                        str(events), "--log-events", str(log), "--out", str(out), "--format", "float", "--quiet"],
-                       capture_output=True, text=True, timeout=300)
-    assert r.returncode == 0, r.stderr
+    render_demo("--midi", song_file, "--events", events, "--log-events", log, "--out", out)
     import soundfile as sf
 
     assert sf.info(str(out)).frames == round((3.0 + RELEASE_TAIL_S) * 48000)
@@ -167,10 +164,7 @@ def test_render_cli_midi_with_events_and_default_length(song_file, tmp_path):
     assert frames_of(ev, "/mrtd/temperature") == [7]
     # the take's log alone re-renders it bit for bit
     again = tmp_path / "again.wav"
-    r = subprocess.run([sys.executable, "-m", "mrtd", "render", "--demo", "--events", str(log), "--seconds",
-                        str(3.0 + RELEASE_TAIL_S), "--out", str(again), "--format", "float", "--quiet"],
-                       capture_output=True, text=True, timeout=300)
-    assert r.returncode == 0, r.stderr
+    render_demo("--events", log, "--seconds", 3.0 + RELEASE_TAIL_S, "--out", again)
     assert np.array_equal(sf.read(str(out))[0], sf.read(str(again))[0])
 
 

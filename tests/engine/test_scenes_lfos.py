@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import itertools
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
+from support.render_cli import render_demo, write_events
 
 from mrtd.controls.events import EventWriter, read_events
 from mrtd.engine.demo import build_demo
@@ -279,13 +278,10 @@ def test_render_cli_replays_two_lfos_and_a_morph(tmp_path):
              (0, "/mrtd/lfo/2/shape", ["random_hold"]), (0, "/mrtd/lfo/2/beats", [0.5]),
              (0, "/mrtd/lfo/2/depth", [0.2]), (0, "/mrtd/scene/save", [1]), (1, "/mrtd/topk", [3]),
              (2, "/mrtd/scene/morph", [1, 1.0])]
-    ev.write_text("".join(json.dumps({"frame": f, "address": a, "args": v}) + "\n" for f, a, v in lines))
+    write_events(ev, lines)
 
     def cli(events: Path, out: Path, log: Path) -> None:
-        r = subprocess.run([sys.executable, "-m", "mrtd", "render", "--demo", "--seconds", "0.8", "--seed", "3",
-                            "--events", str(events), "--log-events", str(log), "--out", str(out),
-                            "--format", "float", "--quiet"], capture_output=True, text=True, check=False)
-        assert r.returncode == 0, r.stderr
+        render_demo("--seconds", "0.8", "--seed", "3", "--events", events, "--log-events", log, "--out", out)
 
     cli(ev, tmp_path / "a.wav", tmp_path / "a.jsonl")
     cli(tmp_path / "a.jsonl", tmp_path / "b.wav", tmp_path / "b.jsonl")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from support.render_cli import render_demo, write_events
 
 from mrtd.controls.events import Event, EventWriter, read_events
 from mrtd.engine.demo import build_demo
@@ -205,9 +206,6 @@ def test_rerender_with_quantize_reproduces_the_take(demo, tmp_path):
 def test_cli_render_events_quantises_and_its_log_reproduces(tmp_path):
     """`mrtd render --events`: a hand-written file's untimed changes land on the grid; the
     log written then re-renders to the same audio and the same log."""
-    import json
-    import subprocess
-    import sys
 
     import soundfile as sf
 
@@ -215,13 +213,10 @@ def test_cli_render_events_quantises_and_its_log_reproduces(tmp_path):
     lines = [(0, "/mrtd/quantize", ["bar"]), (0, "/mrtd/tempo/bpm", [150.0]),  # a bar is 40 frames
              (3, "/mrtd/temperature", [0.6]), (5, "/mrtd/quantize/next", ["beat"]), (5, "/mrtd/topk", [7]),
              (6, "/mrtd/volume", [-3.0])]
-    ev.write_text("".join(json.dumps({"frame": f, "address": a, "args": v}) + "\n" for f, a, v in lines))
+    write_events(ev, lines)
 
     def cli(events, out, log) -> None:
-        r = subprocess.run([sys.executable, "-m", "mrtd", "render", "--demo", "--seconds", "2.0", "--seed", "3",
-                            "--events", str(events), "--log-events", str(log), "--out", str(out),
-                            "--format", "float", "--quiet"], capture_output=True, text=True, check=False)
-        assert r.returncode == 0, r.stderr
+        render_demo("--seconds", "2.0", "--seed", "3", "--events", events, "--log-events", log, "--out", out)
 
     cli(ev, tmp_path / "a.wav", tmp_path / "a.jsonl")
     cli(tmp_path / "a.jsonl", tmp_path / "b.wav", tmp_path / "b.jsonl")

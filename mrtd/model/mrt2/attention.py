@@ -106,19 +106,11 @@ INT8_WEIGHTS = ("wqkv", "wq", "wkv", "wo", "w1", "w2")
 
 def quantize_int8(model: nn.Module) -> nn.Module:
     """Every attention/FFN projection, the depth input adapter and the output head of
-    ``model`` become :class:`Int8Weight` (in place; embeddings, norms, biases unchanged)."""
-    from mrtd.model.mrt2.depth import DepthStack
+    ``model`` become :class:`Int8Weight` (in place; embeddings, norms, biases unchanged):
+    :func:`mrtd.model.mrt2.quant.quantize_lm` in ``int8`` mode."""
+    from mrtd.model.mrt2.quant import quantize_lm
 
-    with torch.no_grad():
-        for m in list(model.modules()):
-            names = INT8_WEIGHTS if isinstance(m, (Attention, FFN)) else (
-                ("adapter", "to_logits") if isinstance(m, DepthStack) else ())
-            for name in names:
-                w = getattr(m, name, None)
-                if isinstance(w, Tensor):
-                    delattr(m, name)
-                    setattr(m, name, Int8Weight(w))
-    return model
+    return quantize_lm(model, "int8")
 
 
 def attend(

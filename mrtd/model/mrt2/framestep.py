@@ -156,10 +156,30 @@ class FrameStep:
 
     def seed(self, seeds: Sequence[int], streams=None) -> None:
         """Re-seed streams' noise generators (``torch.Generator.manual_seed``)."""
-        idx = range(self.batch) if streams is None else ([streams] if isinstance(streams, int) else streams)
+        idx = list(range(self.batch) if streams is None else ([streams] if isinstance(streams, int) else streams))
+        self._forget_ahead(set(idx))  # noise drawn ahead came from the old seeds
         for i, s in zip(idx, seeds, strict=True):
             self.generators[i].manual_seed(int(s))
-        self._ahead = False  # noise drawn ahead came from the old seeds
+
+    def generator_state(self, stream: int) -> Tensor:
+        """Stream ``stream``'s noise generator state as before any noise drawn ahead (a copy)."""
+        gen = self._gen_before_ahead[stream] if self._ahead else self.generators[stream].get_state()
+        return gen.clone()
+
+    def set_generator_state(self, stream: int, state: Tensor) -> None:
+        """Put a :meth:`generator_state` back for one stream; the others keep their place."""
+        self._forget_ahead({stream})
+        self.generators[stream].set_state(state)
+
+    def _forget_ahead(self, streams: set[int]) -> None:
+        """CUDA: drop the noise drawn ahead; every generator but ``streams``' goes back to
+        before it, so the next frame draws the same numbers it would have (one stream's
+        change must not make the others skip a frame of noise)."""
+        if self._ahead:
+            for i, st in enumerate(self._gen_before_ahead):
+                if i not in streams:
+                    self.generators[i].set_state(st)
+            self._ahead = False
 
     def reset(self, streams=None) -> None:
         """Streams back to the start (SOS, empty windows, codec silent for one step), in place."""
@@ -189,6 +209,8 @@ class FrameStep:
         self._host_steps[rows] = int(steps)
         with torch.inference_mode():
             self.dec_steps[rows] = int(steps)
+            if steps > 0:  # the codec's batch-wide gate is 0 only before its first step (rows
+                self.dec_state.gate.fill_(1.0)  # at 0 steps stay silent: dec_steps masks them)
         if streams is None:
             self.dec_state.steps = int(steps)
 

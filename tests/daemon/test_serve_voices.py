@@ -67,7 +67,13 @@ def test_two_voices_clients_ports_midi_and_audio(serve, jack_server, tmp_path):
         # a note on voice 2's MIDI input only
         peer.midi_plan = {len(peer.times) + 5: [(3, bytes([0x90, 60, 100]))]}
         peer.record(0.5)
-        time.sleep(0.5)
+        assert peer.sent, "the note was not played"
+        # it lands a constant latency after it is heard: wait until voice 2 applied it
+        deadline = time.monotonic() + 15
+        while '"/mrtd/note/on"' not in (tmp_path / "take.events-2.jsonl").read_text():
+            assert time.monotonic() < deadline, "voice 2 never applied the MIDI note"
+            time.sleep(0.05)
+        time.sleep(0.2)  # the OSC controls sent before it are applied by now too
     finally:
         peer.close()
     assert s.stop() == 0
@@ -109,5 +115,9 @@ def test_voice_form_subscription_and_the_oscquery_tree(serve, osc_dump):
 
     assert get("/?HOST_INFO")["MRTD_VOICE_OSC_PORTS"] == ports
     assert get("/mrtd/voice/3/temperature?VALUE")["VALUE"][0] == pytest.approx(0.75)
-    assert get("/mrtd/voice/2/temperature?VALUE")["VALUE"][0] == pytest.approx(0.5)
+    # voice 2's port is its own socket: nothing orders it after the main port's pong, so wait
+    deadline = time.monotonic() + 10
+    while get("/mrtd/voice/2/temperature?VALUE")["VALUE"][0] != pytest.approx(0.5):
+        assert time.monotonic() < deadline, "voice 2 never took the temperature sent to its port"
+        time.sleep(0.05)
     assert get("/mrtd/temperature?VALUE")["VALUE"][0] != pytest.approx(0.5)  # voice 1, untouched

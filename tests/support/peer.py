@@ -50,11 +50,14 @@ class Peer:
             self.blocks.append(np.stack([p.get_array().copy() for p in self.ins], axis=1))
 
     def record(self, seconds: float, timeout: float = 60) -> np.ndarray:
-        """Freewheel until ``seconds`` of audio are recorded; returns ``[n, inputs]``."""
+        """Freewheel until ``seconds`` more audio are recorded; returns everything recorded
+        so far, ``[n, inputs]``. (Counted from this call, so a second call freewheels too:
+        a MIDI plan for its cycles is played, not skipped.)"""
+        start = sum(len(b) for b in self.blocks)
         self.client.set_freewheel(True)
         deadline = time.monotonic() + timeout
         try:
-            while sum(len(b) for b in self.blocks) < seconds * SR:
+            while sum(len(b) for b in self.blocks) - start < seconds * SR:
                 assert time.monotonic() < deadline, "freewheel recording timed out"
                 time.sleep(0.02)
         finally:

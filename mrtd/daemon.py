@@ -116,7 +116,8 @@ class Daemon:
         common: dict[str, Any] = {
             "bank_dir": self.files.folder("banks"), "files": self.files, "latency_ms": a.latency_ms,
             "size": a.size, "weights": a.weights, "codec": getattr(a, "codec", None), "device": a.device,
-            "dtype": a.dtype, "graph": a.graph}
+            "dtype": a.dtype, "graph": a.graph, "codec_dtype": a.codec_dtype, "two_stage": a.two_stage,
+            "threads": a.threads}
         if n_voices == 1:
             engines = [load_engine(a.checkpoint, a.manifest, a.demo, a.seed, a.encoder, event_sink=sinks.get(1),
                                    **common)]

@@ -39,11 +39,13 @@ def add_bench(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
                    help="v1: the MRT2 .safetensors whose SpectroStream decoder is timed (default: random weights "
                    "of its shapes)")
     p.add_argument("--device", default="cpu", help="cpu or cuda (cuda:N) (default: cpu)")
-    p.add_argument("--dtype", choices=(*_DTYPES, "int8", "int4"), default="float32",
-                   help="language-model compute dtype; int8/int4: weight-only quantised language model "
-                   "(CPU, bfloat16 activations; parity gated on top-1 agreement with float32)")
-    p.add_argument("--codec-dtype", choices=_DTYPES, default="float32",
-                   help="codec conv dtype (default float32 as the official; bfloat16 has no reference)")
+    p.add_argument("--dtype", choices=("auto", *_DTYPES, "int8", "int4"), default="auto",
+                   help="language-model compute dtype (default auto: int8 for an official size on the CPU, "
+                   "the fast path; else float32, bfloat16 on CUDA); int8/int4: weight-only quantised language "
+                   "model (CPU, bfloat16 activations; parity gated on top-1 agreement with float32)")
+    p.add_argument("--codec-dtype", choices=("auto", *_DTYPES), default="auto",
+                   help="codec conv dtype (default auto: bfloat16 for an official size on the CPU, else float32 "
+                   "as the official; bfloat16 has no reference)")
     p.add_argument("--int8", action="store_true",
                    help="int8 weight-only language model (per-channel scales; needs --dtype bfloat16; "
                    "same as --dtype int8)")
@@ -57,7 +59,12 @@ def add_bench(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
     p.add_argument("--frames", type=int, help="timed frames (default by size and device)")
     p.add_argument("--warmup", type=int, help="untimed frames first (default: attention window + 8); v1: "
                    "untimed chunks (default: 0 for v1_base/v1_large on the CPU, else 1)")
-    p.add_argument("--threads", type=int, default=1, help="torch CPU threads (default 1; 0 = torch's choice)")
+    p.add_argument("--threads", type=int, default=None,
+                   help="torch CPU threads in all (default: every usable core for an official size on the CPU, "
+                   "else 1; 0 = torch's choice)")
+    p.add_argument("--two-stage", action=argparse.BooleanOptionalAction, default=None,
+                   help="CPU: the codec on its own thread while the language model makes the next frame, as "
+                   "'mrtd serve' runs it (default: on for an official size with 2+ threads and one stream)")
     p.add_argument("--graph", action=argparse.BooleanOptionalAction, default=True,
                    help="CUDA: replay the frame as a CUDA graph (default on; ignored on the CPU)")
     p.add_argument("--compile", action="store_true",

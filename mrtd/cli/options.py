@@ -47,5 +47,44 @@ def add_model_args(p: argparse.ArgumentParser, *, config_alias: bool, required: 
     p.add_argument("--graph", action=argparse.BooleanOptionalAction, default=True,
                    help="CUDA: replay each frame as a CUDA graph (default: on; ignored on the CPU)")
     p.add_argument("--seed", type=int, default=0, help="sampling seed (default: 0)")
-    p.add_argument("--threads", type=int, default=1,
-                   help="torch CPU threads (default: 1, fastest for small models; 0 = torch's choice)")
+    p.add_argument("--codec-dtype", choices=("auto", "float32", "bfloat16"), default="auto",
+                   help="codec compute dtype (default: bfloat16 for an official-size model on the CPU, the "
+                   "fast path; else float32 as the official)")
+    p.add_argument("--threads", type=int, default=None,
+                   help="torch CPU threads in all (default: every core this process may use for an "
+                   "official-size model on the CPU, the fast path; 1 for the demo; 0 = torch's choice)")
+    p.add_argument("--two-stage", action=argparse.BooleanOptionalAction, default=None,
+                   help="CPU: the codec on its own thread and cores while the language model makes the next "
+                   "frame (one frame, 40 ms, more latency; default: on for an official-size model with 2+ "
+                   "threads, the fast path)")
+
+
+def usable_cores() -> int:
+    """CPU cores this process may run on (its affinity mask, as taskset or a container sets it)."""
+    import os
+
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except (AttributeError, OSError):
+        return max(1, os.cpu_count() or 1)
+
+
+def resolve_fast_path(args: argparse.Namespace, voices: int = 1) -> None:
+    """Fill in the ``auto`` choices of ``--dtype``, ``--codec-dtype``, ``--threads`` and
+    ``--two-stage`` (in place). An official-size MRT2 model (``--size``, ``--checkpoint``) on
+    the CPU takes the fast path: int8 language model, bfloat16 codec, every usable core,
+    two stages when there are 2+ threads (one voice). The demo and Magenta RT v1 keep
+    float32 on one thread, as before: the demo's output and its replay do not change.
+    An explicit choice is kept as given."""
+    from mrtd.engine.build import is_v1_source
+
+    cpu = (getattr(args, "device", None) or "cpu").strip().lower() == "cpu"
+    fast = cpu and not getattr(args, "demo", False) and not is_v1_source(args.checkpoint, args.size)
+    if args.dtype == "auto" and fast:
+        args.dtype = "int8"
+    if args.codec_dtype == "auto":
+        args.codec_dtype = "bfloat16" if fast else "float32"
+    if args.threads is None:
+        args.threads = usable_cores() if fast else 1
+    if args.two_stage is None:
+        args.two_stage = fast and voices == 1 and args.threads >= 2

@@ -170,6 +170,16 @@ def run_serve(args: argparse.Namespace) -> int:
 
     if not 1 <= args.voices <= MAX_VOICES:
         raise UserError(f"--voices must be within 1..{MAX_VOICES}, got {args.voices}")
+    if args.two_stage and args.voices > 1:
+        raise UserError("--two-stage works with one voice (the voices share one batched step)")
+    if args.two_stage and args.adapt_threads:
+        raise UserError("--adapt-threads and --two-stage exclude each other (two stages keep a fixed thread "
+                        "count per stage)")
+    if args.adapt_threads:
+        args.two_stage = False
+    from mrtd.cli.options import resolve_fast_path
+
+    resolve_fast_path(args, args.voices)
     if not math.isfinite(args.meter_hz) or not 10 <= args.meter_hz <= 100:
         raise UserError("--meter-hz must be within 10..100")
     if args.token is not None and not args.token:

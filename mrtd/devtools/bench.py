@@ -493,6 +493,79 @@ def stop_rivals(rivals: list[subprocess.Popen]) -> None:
     rivals.clear()
 
 
+def resolve_bench_fast_path(args: argparse.Namespace) -> None:
+    """The bench's ``auto`` choices, as ``mrtd serve`` makes them
+    (:func:`mrtd.cli.options.resolve_fast_path`): an official size (or a checkpoint) on the
+    CPU takes the fast path; the demo and the tiny shapes keep float32 on one thread."""
+    from mrtd.cli.options import usable_cores
+
+    fast = (args.device or "cpu").strip().lower() == "cpu" and (
+        bool(args.checkpoint) or args.size in ("mrt2_small", "mrt2_base"))
+    if args.dtype == "auto":
+        args.dtype = ("int8" if fast else "float32") if not args.int8 else "bfloat16"
+    if args.codec_dtype == "auto":
+        args.codec_dtype = "bfloat16" if fast else "float32"
+    if args.threads is None:
+        args.threads = usable_cores() if fast else 1
+    if getattr(args, "two_stage", None) is None:
+        args.two_stage = fast and args.streams == 1 and args.threads >= 2 and not getattr(args, "adapt_threads", False)
+    if args.two_stage and ((args.device or "cpu").strip().lower() != "cpu" or args.streams != 1
+                           or getattr(args, "adapt_threads", False)):
+        raise UserError("--two-stage is for one stream on the CPU, without --adapt-threads")
+
+
+def timed_two_stage(fs, n: int, codec_threads: int) -> tuple[list[float], dict[str, list[float]]]:
+    """``n`` frames of the two-stage pipeline (:mod:`mrtd.engine.two_stage`): the language
+    model's steps timed on this thread, the codec timed on its own; a frame's time is the
+    interval between frames, once the pipeline is full (the first frame is not counted)."""
+    from mrtd.engine.two_stage import CodecThread
+
+    class Timed:  # the codec's half, timed where it runs
+        def __init__(self) -> None:
+            self.ms: list[float] = []
+
+        def run_codec(self, tokens):
+            t = time.perf_counter()
+            out = fs.run_codec(tokens)
+            self.ms.append(1000.0 * (time.perf_counter() - t))
+            return out
+
+    timed = Timed()
+    codec = CodecThread(timed, codec_threads)
+    lm_steps = fs.stages()[:-1]
+    per: dict[str, list[float]] = {name: [] for name, _ in lm_steps}
+    frame_ms: list[float] = []
+    last = None
+    try:
+        for _ in range(n + 1):
+            marks = [time.perf_counter()]
+            with torch_inference():
+                for _, fn in lm_steps:
+                    fn()
+                    marks.append(time.perf_counter())
+            tokens = fs.tokens.clone()
+            if codec.busy:
+                codec.take()
+            codec.submit(tokens)
+            for (name, _), a, b in zip(lm_steps, marks, marks[1:]):
+                per[name].append(1000.0 * (b - a))
+            if last is not None:
+                frame_ms.append(1000.0 * (marks[0] - last))
+            last = marks[0]
+        codec.take()
+    finally:
+        codec.close()
+    per = {k: v[1:] for k, v in per.items()}
+    per["codec"] = timed.ms[1:]
+    return frame_ms, per
+
+
+def torch_inference():
+    import torch
+
+    return torch.inference_mode()
+
+
 def run_bench(args: argparse.Namespace) -> int:
     from mrtd.devtools.bench_v1 import is_v1_bench
 
@@ -501,6 +574,10 @@ def run_bench(args: argparse.Namespace) -> int:
 
         if args.dtype in ("int8", "int4"):
             raise UserError(f"--dtype {args.dtype} is for the MRT2 language model; v1 runs float32 or bfloat16")
+        if args.two_stage:
+            raise UserError("--two-stage is for MRT2; Magenta RT v1 makes 2 s chunks")
+        args.dtype = "float32" if args.dtype == "auto" else args.dtype
+        args.threads = 1 if args.threads is None else args.threads
         return run_bench_v1(args)
     if getattr(args, "chunks", None) is not None or getattr(args, "codec", None):
         raise UserError("--chunks and --codec are for Magenta RT v1 (--size v1_base|v1_large)")
@@ -516,6 +593,7 @@ def run_bench(args: argparse.Namespace) -> int:
         raise UserError("--streams must be >= 1")
     if args.checkpoint and args.size != "demo":
         raise UserError("give --size or --checkpoint, not both")
+    resolve_bench_fast_path(args)
     try:
         device = torch.device(args.device)
     except RuntimeError as e:
@@ -532,6 +610,10 @@ def run_bench(args: argparse.Namespace) -> int:
         raise UserError(f"--dtype {quant} (weight-only quantised language model) runs on the CPU only")
     if args.threads:
         torch.set_num_threads(args.threads)
+    if args.two_stage:
+        from mrtd.engine.two_stage import split_threads
+
+        lm_threads, codec_threads = split_threads(args.threads or torch.get_num_threads())
     dtype = torch.bfloat16 if quant else getattr(torch, args.dtype)
     codec_dtype = getattr(torch, args.codec_dtype)
     log = _Log()
@@ -593,7 +675,12 @@ def run_bench(args: argparse.Namespace) -> int:
             from mrtd.engine.threads import ThreadGovernor
 
             governor = ThreadGovernor(torch.get_num_threads())
-        frame_ms, per = timed_frames(fs, frames, stages_inline, governor)
+        if args.two_stage:
+            torch.set_num_threads(lm_threads)
+            frame_ms, per = timed_two_stage(fs, frames, codec_threads)
+            torch.set_num_threads(args.threads)
+        else:
+            frame_ms, per = timed_frames(fs, frames, stages_inline, governor)
         stop_rivals(rivals)
         if on_cuda:
             n_st = min(frames, 200)
@@ -626,6 +713,7 @@ def run_bench(args: argparse.Namespace) -> int:
                   "codec_dtype": args.codec_dtype, "int8": quant == "int8", "quant": quant, "streams": args.streams,
                   "weight_layout": _layout_of(model), "codec_layout": _codec_layout_of(dec), "gc_frozen": True,
                   "frames": frames, "warmup": warmup, "threads": torch.get_num_threads(),
+                  "two_stage": {"lm_threads": lm_threads, "codec_threads": codec_threads} if args.two_stage else None,
                   "cuda_graph": fs.mode == "graph" if on_cuda else "n/a (cpu)", "compiled": fs.compiled,
                   "seed": args.seed, "contend": args.contend,
                   "adapt_threads": None if governor is None else {"threads_at_end": governor.n,

@@ -31,11 +31,13 @@ from mrtd.errors import UserError
 class _Daemon:
     """One ``mrtd serve --demo`` subprocess; its stdout read to the end."""
 
-    def __init__(self, server: str, name: str, voices: int, seed: int, threads: int, data: str,
-                 latency_ms: float | None = None):
-        cmd = [sys.executable, "-m", "mrtd", "serve", "--demo", "--voices", str(voices), "--seed", str(seed),
-               "--jack-server", server, "--jack-name", name, "--osc-port", "0", "--oscquery-port", "-1",
-               "--threads", str(threads), "--data-dir", data]
+    def __init__(self, server: str, name: str, voices: int, seed: int, threads: int | None, data: str,
+                 latency_ms: float | None = None, model: list[str] | None = None):
+        cmd = [sys.executable, "-m", "mrtd", "serve", *(model or ["--demo"]), "--voices", str(voices),
+               "--seed", str(seed), "--jack-server", server, "--jack-name", name, "--osc-port", "0",
+               "--oscquery-port", "-1", "--data-dir", data]
+        if threads is not None:  # None: serve's own default (the fast path for a checkpoint)
+            cmd += ["--threads", str(threads)]
         if latency_ms is not None:
             cmd += ["--latency-ms", f"{latency_ms:g}"]
         env = {**os.environ, "PYTHONUNBUFFERED": "1"}
@@ -68,8 +70,8 @@ def _per_voice(summary: dict) -> list[dict]:
     return summary.get("voices") or [summary]
 
 
-def run_live(voices: int, separate: bool, seconds: float, threads: int, period: int = 256,
-             latency_ms: float | None = None) -> dict[str, Any]:
+def run_live(voices: int, separate: bool, seconds: float, threads: int | None, period: int = 256,
+             latency_ms: float | None = None, model: list[str] | None = None) -> dict[str, Any]:
     """``voices`` voices for ``seconds``, batched in one daemon or as separate daemons:
     underruns, starved time, xruns and frames made, per voice."""
     from mrtd.audio.jackd import start_jackd
@@ -81,11 +83,12 @@ def run_live(voices: int, separate: bool, seconds: float, threads: int, period: 
         # separate processes: one torch thread each (N of them share the cores); the batched
         # daemon: ``threads`` (0: torch's choice, every core)
         specs = [(f"v{n}", 1, n, 1) for n in range(voices)] if separate else [("v", voices, 0, threads)]
-        daemons = [_Daemon(server, name, nv, seed, t, data, latency_ms) for name, nv, seed, t in specs]
+        daemons = [_Daemon(server, name, nv, seed, t, data, latency_ms, model) for name, nv, seed, t in specs]
         for d in daemons:
-            d.wait_ready()
+            d.wait_ready(600)  # a real size loads (and measures its speed) first
         time.sleep(seconds)
         per = [v for d in daemons for v in _per_voice(d.stop())]
+        speed = [float(x) for d in daemons for x in re.findall(r"speed: (\d+\.\d+)x real time", d.out)]
     finally:
         for d in daemons:
             if d.proc.poll() is None:
@@ -100,7 +103,8 @@ def run_live(voices: int, separate: bool, seconds: float, threads: int, period: 
             "seconds": seconds, "underruns": [v["underruns"] for v in per],
             "starved_ms": [round(v["starved_samples"] / 48.0, 1) for v in per],
             "xruns": [v["xruns"] for v in per], "frames": [v["frame"] for v in per],
-            "ok": all(v["underruns"] == 0 for v in per)}
+            "expected_rtf": speed, "ok": all(v["underruns"] == 0 for v in per),
+            "model_line": [ln for d in daemons for ln in d.out.splitlines() if ln.startswith("mrtd: model ")]}
 
 
 def _largest(separate: bool, seconds: float, threads: int, top: int, log,
@@ -131,9 +135,9 @@ def run_bench_live(args: argparse.Namespace) -> int:
     from mrtd.devtools.bench_env import environment, write_result
 
     if args.size != "demo" or args.checkpoint:
-        raise UserError("--live runs the demo model (the live figure for real sizes: mrtd serve --voices N)")
+        return _live_checkpoint(args)
     seconds = float(args.live_seconds)
-    threads = args.threads if args.threads is not None else 0
+    threads = args.threads if args.threads is not None else 1
     top = max(1, args.streams if args.streams > 1 else 16)
     log = lambda msg: print(f"bench: {msg}", file=sys.stderr, flush=True)
     t0 = time.monotonic()
@@ -151,4 +155,34 @@ def run_bench_live(args: argparse.Namespace) -> int:
           f"{batched} voice(s) in one daemon (one batched step), {separate} as separate processes")
     if args.json:
         write_result(args.json, result, type("L", (), {"info": staticmethod(log)}))
+    return 0
+
+
+def _live_checkpoint(args: argparse.Namespace) -> int:
+    """A real-size model live: one ``mrtd serve --checkpoint FILE`` (serve's defaults: the
+    fast path) on a private jackd for ``--live-seconds``; underruns and xruns against the
+    real-time factor the daemon measured at start-up."""
+    from mrtd.devtools.bench_env import environment, write_result
+
+    if not args.checkpoint:
+        raise UserError("--live with a real size needs --checkpoint FILE (serve loads files; random weights of "
+                        "the official layout: python benchmarks/random_checkpoint.py)")
+    model = ["--checkpoint", args.checkpoint]
+    for flag, value in (("--dtype", args.dtype), ("--codec-dtype", args.codec_dtype)):
+        if value not in (None, "auto"):
+            model += [flag, value]
+    if args.two_stage is not None:
+        model.append("--two-stage" if args.two_stage else "--no-two-stage")
+    seconds = float(args.live_seconds)
+    t0 = time.monotonic()
+    r = run_live(1, False, seconds, args.threads, latency_ms=args.live_latency_ms, model=model)
+    result = {"bench": "live checkpoint", "checkpoint": args.checkpoint, "seconds": seconds,
+              "latency_ms": args.live_latency_ms if args.live_latency_ms is not None else 80.0, **r,
+              "wall_s": round(time.monotonic() - t0, 1), "environment": environment(),
+              "command": "mrtd " + " ".join(sys.argv[1:])}
+    print(f"live on a jackd -d dummy, {seconds:g} s: underruns {r['underruns'][0]} (starved {r['starved_ms'][0]} ms), "
+          f"xruns {r['xruns'][0]}, {r['frames'][0]} frames made; measured at start-up: "
+          f"{r['expected_rtf'][0] if r['expected_rtf'] else '?'}x real time")
+    if args.json:
+        write_result(args.json, result, type("L", (), {"info": staticmethod(print)}))
     return 0

@@ -16,7 +16,8 @@ if TYPE_CHECKING:
 def load_engine(checkpoint: str | None, config: str | None, demo: bool, seed: int,
                 encoder: str | None = None, *, size: str | None = None, weights: str | None = None,
                 style_sync: bool = False, device: str = "cpu", dtype: str = "auto", graph: bool = True,
-                codec: str | None = None, **kw) -> Engine:
+                codec: str | None = None, codec_dtype: str = "float32", two_stage: bool = False,
+                threads: int = 1, **kw) -> Engine:
     """An engine on the demo model, a checkpoint, or an official size found on disk, with
     MusicCoCa for text/audio prompts when its files are found.
 
@@ -42,15 +43,27 @@ def load_engine(checkpoint: str | None, config: str | None, demo: bool, seed: in
     checkpoint: ``codec`` (an MRT2 ``.safetensors``), else ``mrt2_small`` / ``mrt2_base``
     beside the v1 checkpoint, else the first one found (``find_v1_codec``); the encoder for audio prefill is found beside that file. The
     latency budget defaults to :data:`V1_LATENCY_MS` (a 2 s chunk must be made while the
-    queue plays)."""
+    queue plays).
+
+    ``codec_dtype``: the codec's compute dtype (float32 as the official, or bfloat16: MRT2
+    only). ``two_stage`` (CPU, MRT2): the codec on a thread of its own
+    (:mod:`mrtd.engine.two_stage`), ``threads`` CPU threads in all split between the stages."""
     import torch
 
     from mrtd.engine.engine import Engine
 
     dev, lm_dtype = resolve_device(device, dtype)
     quant = quant_mode(dtype)
-    codec_dtype = torch.float32
+    if codec_dtype not in ("float32", "bfloat16"):
+        raise UserError(f"--codec-dtype must be float32 or bfloat16, got {codec_dtype!r}")
+    codec_dtype_name, codec_dtype = codec_dtype, getattr(torch, codec_dtype)
+    if two_stage and dev.type != "cpu":
+        raise UserError("--two-stage is for the CPU (on CUDA the frame is one graph)")
     if _is_v1(checkpoint, size):
+        if two_stage:
+            raise UserError("--two-stage is for MRT2; Magenta RT v1 makes 2 s chunks")
+        if codec_dtype_name != "float32":
+            raise UserError("--codec-dtype bfloat16 is for MRT2; Magenta RT v1's codec runs float32")
         if quant:
             raise UserError(f"--dtype {quant} is for the MRT2 language model; Magenta RT v1 runs float32 or bfloat16")
         if demo:
@@ -75,6 +88,10 @@ def load_engine(checkpoint: str | None, config: str | None, demo: bool, seed: in
         from mrtd.engine.demo import build_demo
 
         model, dec = build_demo(device=dev, dtype=lm_dtype)
+        if codec_dtype != torch.float32:
+            from mrtd.model.mrt2.codec_decoder import place
+
+            place(dec, dev, codec_dtype)
     elif checkpoint:
         from mrtd.model.mrt2.codec_decoder import load_decoder
         from mrtd.model.mrt2.config import MRT2Config
@@ -103,6 +120,12 @@ def load_engine(checkpoint: str | None, config: str | None, demo: bool, seed: in
         quantize_lm(model, quant)
     if demo and encoder:
         raise UserError("--encoder needs --checkpoint (the demo model has no encoder)")
+    if two_stage:
+        from mrtd.engine.two_stage import TwoStageMRT2Generator, split_threads
+
+        lm_threads, codec_threads = split_threads(threads or torch.get_num_threads())
+        kw["generator"] = TwoStageMRT2Generator(model, dec, seed=seed, encoder=kw.pop("encoder", None),
+                                                lm_threads=lm_threads, codec_threads=codec_threads)
     engine = Engine(model, dec, seed=seed, style=load_style(weights, sync=style_sync), **kw)
     engine.source = checkpoint or "the embedded demo"
     if graph and dev.type == "cuda":
@@ -124,6 +147,8 @@ def load_voices(n: int, checkpoint: str | None, config: str | None, demo: bool, 
     if _is_v1(checkpoint, kw.get("size")):
         raise UserError("--voices needs an MRT2 model: Magenta RT v1 makes 2 s chunks one stream at a time")
     graph = kw.pop("graph", True)
+    if kw.pop("two_stage", False):
+        raise UserError("--two-stage works with one voice (the voices share one batched step)")
     first = load_engine(checkpoint, config, demo, seed, encoder, style_sync=style_sync, graph=False, **kw)
     engine_kw = {k: kw[k] for k in ("latency_ms", "files", "bank_dir") if kw.get(k) is not None}
     engines = voice_engines(first.model, first.decoder, [seed + k for k in range(n)], encoder=first.encoder,
@@ -142,6 +167,11 @@ def quant_mode(dtype: str | None) -> str | None:
 
 
 V1_LATENCY_MS = 2000.0  # v1's default latency budget: the queue plays while a 2 s chunk is made
+
+
+def is_v1_source(checkpoint: str | None, size: str | None) -> bool:
+    """True when ``--size`` / ``--checkpoint`` name a Magenta RT v1 model."""
+    return _is_v1(checkpoint, size)
 
 
 def _is_v1(checkpoint: str | None, size: str | None) -> bool:

@@ -373,6 +373,8 @@ class Engine:
             self._thread.join()
             self._thread = None
         self.actions.shutdown()
+        if (close := getattr(self.generator, "close", None)) is not None:
+            close()  # a generator's own threads (two stages: the codec thread)
 
     def _run(self) -> None:
         torch.set_grad_enabled(False)

@@ -74,6 +74,9 @@ def run_render(args: argparse.Namespace) -> int:
         seconds = song.seconds + RELEASE_TAIL_S
     if seconds <= 0:
         raise UserError("--seconds must be > 0")
+    from mrtd.cli.options import resolve_fast_path
+
+    resolve_fast_path(args)
     if args.threads:
         torch.set_num_threads(args.threads)
     resolve_device(args.device, args.dtype)  # a device this machine lacks fails before any file is touched
@@ -88,7 +91,8 @@ def run_render(args: argparse.Namespace) -> int:
     engine = load_engine(args.checkpoint, args.manifest, args.demo, args.seed, args.encoder, event_sink=sink,
                          strict=True, bank_dir=files.folder("banks", create=False), files=files,
                          size=args.size, weights=args.weights, codec=getattr(args, "codec", None),
-                         style_sync=True, device=args.device, dtype=args.dtype, graph=args.graph)
+                         style_sync=True, device=args.device, dtype=args.dtype, graph=args.graph,
+                         codec_dtype=args.codec_dtype, two_stage=args.two_stage, threads=args.threads)
     if args.demo:
         console.print("[bold red]DEMO MODEL: untrained weights, the output is noise-like, not music[/]")
     engine.post_events(events)
@@ -109,6 +113,7 @@ def run_render(args: argparse.Namespace) -> int:
         try:
             audio = render(engine, seconds, progress)
         finally:
+            engine.stop()  # a generator's own threads too (two stages: the codec thread)
             if sink is not None:
                 sink.close()
     elapsed = time.perf_counter() - t0

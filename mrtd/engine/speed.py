@@ -32,6 +32,9 @@ def expected_rtf(engine: Any, frames: int = TIMED_FRAMES) -> float | None:
     """Real-time factor of one stream (1.0 = exactly real time): ``frames`` steps timed
     after a short warm-up, then everything put back. With several voices the step makes
     a frame of each, so the factor is each voice's. None for a chunk model."""
+    timed = getattr(engine.generator, "time_frames", None)
+    if timed is not None:  # its own pipeline (two stages), put back afterwards
+        return (1.0 / FRAME_RATE) / timed(WARMUP_FRAMES, frames)
     fs = _frame_step(engine)
     if fs is None:
         return None

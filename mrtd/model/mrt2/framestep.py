@@ -232,9 +232,9 @@ class FrameStep:
         toks, _ = self.model.step_depth(self.state, self._t_out, self.temperature, self.top_k, self.noise)
         self.tokens.copy_(toks)
 
-    def _codec(self) -> None:
+    def _codec(self, tokens: Tensor | None = None) -> None:
         first = self.dec_steps == 0
-        audio, _ = self.decoder.step(ids_to_codes(self.tokens), self.dec_state)
+        audio, _ = self.decoder.step(ids_to_codes(self.tokens if tokens is None else tokens), self.dec_state)
         # a stream's first step after a reset is the lookahead frame: silent, and its
         # overlap-add tail must not leak (what the codec's batch-wide gate does)
         self.audio.copy_(audio.masked_fill(first[:, None, None], 0.0))
@@ -339,6 +339,28 @@ class FrameStep:
             for fn in self._plan:
                 fn()
         return self.end_frame()
+
+    def run_lm(self) -> Tensor:
+        """The language model's half of :meth:`run` (noise, temporal, depth, in the mode
+        chosen by :meth:`use`): this frame's tokens, in the static buffer the next frame
+        overwrites. With :meth:`run_codec` on another thread this is the two-stage frame
+        (:mod:`mrtd.engine.two_stage`); the two halves touch disjoint tensors. CPU only."""
+        if self.on_cuda:
+            raise RuntimeError("the two-stage frame is for the CPU (on CUDA the frame is one graph)")
+        with torch.inference_mode():
+            for fn in self._plan[:-1]:
+                fn()
+        return self.tokens
+
+    def run_codec(self, tokens: Tensor) -> tuple[Tensor, np.ndarray]:
+        """The codec's half of :meth:`run` on ``tokens`` [B,12] (a copy the language model
+        no longer writes): the audio [B,1920,2] (a static buffer) and the per-stream
+        ``valid`` flags, the same numbers as :meth:`run` makes from these tokens."""
+        with torch.inference_mode():
+            self._codec(tokens)
+        valid = self._host_steps > 0
+        self._host_steps += 1
+        return self.audio, valid
 
     def end_frame(self) -> FrameOutput:
         """The frame's bookkeeping after its steps: on CUDA, draw the next frame's noise

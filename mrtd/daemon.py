@@ -117,7 +117,7 @@ class Daemon:
             "bank_dir": self.files.folder("banks"), "files": self.files, "latency_ms": a.latency_ms,
             "size": a.size, "weights": a.weights, "codec": getattr(a, "codec", None), "device": a.device,
             "dtype": a.dtype, "graph": a.graph, "codec_dtype": a.codec_dtype, "two_stage": a.two_stage,
-            "threads": a.threads}
+            "threads": a.threads, "compile": a.compile}
         if n_voices == 1:
             engines = [load_engine(a.checkpoint, a.manifest, a.demo, a.seed, a.encoder, event_sink=sinks.get(1),
                                    **common)]

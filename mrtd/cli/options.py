@@ -41,9 +41,9 @@ def add_model_args(p: argparse.ArgumentParser, *, config_alias: bool, required: 
     p.add_argument("--device", default="cpu", metavar="DEVICE",
                    help="where the model and codec run: cpu, cuda or cuda:N (default: cpu)")
     p.add_argument("--dtype", choices=DTYPES, default="auto",
-                   help="language-model compute dtype (default: float32 on cpu, bfloat16 on cuda); "
-                   "int8/int4: weight-only quantised language model on the CPU, bfloat16 activations; "
-                   "the codec stays float32")
+                   help="language-model compute dtype (default: int8 for an official-size model on the CPU, "
+                   "the fast path; float32 for the demo on the CPU; bfloat16 on cuda); int8/int4: weight-only "
+                   "quantised language model on the CPU, bfloat16 activations")
     p.add_argument("--graph", action=argparse.BooleanOptionalAction, default=True,
                    help="CUDA: replay each frame as a CUDA graph (default: on; ignored on the CPU)")
     p.add_argument("--seed", type=int, default=0, help="sampling seed (default: 0)")
@@ -53,6 +53,10 @@ def add_model_args(p: argparse.ArgumentParser, *, config_alias: bool, required: 
     p.add_argument("--threads", type=int, default=None,
                    help="torch CPU threads in all (default: every core this process may use for an "
                    "official-size model on the CPU, the fast path; 1 for the demo; 0 = torch's choice)")
+    p.add_argument("--compile", action="store_true",
+                   help="torch.compile the language model's stages before playing (MRT2; mrt2_small int8 on 2 CPU "
+                   "cores: 0.51x -> 0.72x real time; the first time takes about 90 s on 2 cores, later starts "
+                   "~10 s from the cache in ~/.cache/mrtd/inductor; fused math rounds differently from eager)")
     p.add_argument("--two-stage", action=argparse.BooleanOptionalAction, default=None,
                    help="CPU: the codec on its own thread and cores while the language model makes the next "
                    "frame (one frame, 40 ms, more latency; default: on for an official-size model with 2+ "

@@ -614,12 +614,16 @@ def run_bench(args: argparse.Namespace) -> int:
         from mrtd.engine.two_stage import split_threads
 
         lm_threads, codec_threads = split_threads(args.threads or torch.get_num_threads())
+        # this thread is the language model's from here on (warm-up, compile, timing): Inductor's
+        # CPU kernels are made for the thread count they run with
+        torch.set_num_threads(lm_threads)
     dtype = torch.bfloat16 if quant else getattr(torch, args.dtype)
     codec_dtype = getattr(torch, args.codec_dtype)
     log = _Log()
     if args.size == "mrt2_base" and not args.checkpoint:
+        size = {"float32": 4, "bfloat16": 2, "int8": 1, "int4": 0.5}[args.dtype]
         log.warn("mrt2_base: 2.4 B parameters (~%.1f GB of weights in %s); building them takes a while"
-                 % (2.41 * (4 if args.dtype == "float32" else 2), args.dtype))
+                 % (2.41 * size, args.dtype))
     if on_cuda:
         torch.cuda.reset_peak_memory_stats(device)
 
@@ -676,9 +680,7 @@ def run_bench(args: argparse.Namespace) -> int:
 
             governor = ThreadGovernor(torch.get_num_threads())
         if args.two_stage:
-            torch.set_num_threads(lm_threads)
             frame_ms, per = timed_two_stage(fs, frames, codec_threads)
-            torch.set_num_threads(args.threads)
         else:
             frame_ms, per = timed_frames(fs, frames, stages_inline, governor)
         stop_rivals(rivals)
@@ -712,7 +714,8 @@ def run_bench(args: argparse.Namespace) -> int:
         "setup": {"size": None if args.checkpoint else args.size, "device": str(device), "dtype": args.dtype,
                   "codec_dtype": args.codec_dtype, "int8": quant == "int8", "quant": quant, "streams": args.streams,
                   "weight_layout": _layout_of(model), "codec_layout": _codec_layout_of(dec), "gc_frozen": True,
-                  "frames": frames, "warmup": warmup, "threads": torch.get_num_threads(),
+                  "frames": frames, "warmup": warmup,
+                  "threads": lm_threads + codec_threads if args.two_stage else torch.get_num_threads(),
                   "two_stage": {"lm_threads": lm_threads, "codec_threads": codec_threads} if args.two_stage else None,
                   "cuda_graph": fs.mode == "graph" if on_cuda else "n/a (cpu)", "compiled": fs.compiled,
                   "seed": args.seed, "contend": args.contend,

@@ -17,7 +17,7 @@ def load_engine(checkpoint: str | None, config: str | None, demo: bool, seed: in
                 encoder: str | None = None, *, size: str | None = None, weights: str | None = None,
                 style_sync: bool = False, device: str = "cpu", dtype: str = "auto", graph: bool = True,
                 codec: str | None = None, codec_dtype: str = "float32", two_stage: bool = False,
-                threads: int = 1, **kw) -> Engine:
+                threads: int = 1, compile: bool = False, **kw) -> Engine:
     """An engine on the demo model, a checkpoint, or an official size found on disk, with
     MusicCoCa for text/audio prompts when its files are found.
 
@@ -47,7 +47,10 @@ def load_engine(checkpoint: str | None, config: str | None, demo: bool, seed: in
 
     ``codec_dtype``: the codec's compute dtype (float32 as the official, or bfloat16: MRT2
     only). ``two_stage`` (CPU, MRT2): the codec on a thread of its own
-    (:mod:`mrtd.engine.two_stage`), ``threads`` CPU threads in all split between the stages."""
+    (:mod:`mrtd.engine.two_stage`), ``threads`` CPU threads in all split between the stages.
+    ``compile``: ``torch.compile`` the language model's stages now (MRT2), before any CUDA
+    graph is captured; Inductor's cache is kept in ``~/.cache/mrtd/inductor`` unless
+    TORCHINDUCTOR_CACHE_DIR says otherwise, so only the first start pays in full."""
     import torch
 
     from mrtd.engine.engine import Engine
@@ -64,6 +67,8 @@ def load_engine(checkpoint: str | None, config: str | None, demo: bool, seed: in
             raise UserError("--two-stage is for MRT2; Magenta RT v1 makes 2 s chunks")
         if codec_dtype_name != "float32":
             raise UserError("--codec-dtype bfloat16 is for MRT2; Magenta RT v1's codec runs float32")
+        if compile:
+            raise UserError("--compile is for MRT2 (Magenta RT v1 runs eager)")
         if quant:
             raise UserError(f"--dtype {quant} is for the MRT2 language model; Magenta RT v1 runs float32 or bfloat16")
         if demo:
@@ -128,6 +133,8 @@ def load_engine(checkpoint: str | None, config: str | None, demo: bool, seed: in
                                                 lm_threads=lm_threads, codec_threads=codec_threads)
     engine = Engine(model, dec, seed=seed, style=load_style(weights, sync=style_sync), **kw)
     engine.source = checkpoint or "the embedded demo"
+    if compile:
+        compile_generator(engine.generator)
     if graph and dev.type == "cuda":
         engine.capture()  # falls back to eager with a logged warning
     return engine
@@ -149,6 +156,8 @@ def load_voices(n: int, checkpoint: str | None, config: str | None, demo: bool, 
     graph = kw.pop("graph", True)
     if kw.pop("two_stage", False):
         raise UserError("--two-stage works with one voice (the voices share one batched step)")
+    if kw.pop("compile", False):
+        raise UserError("--compile works with one voice for now (the voices' batched step runs eager)")
     first = load_engine(checkpoint, config, demo, seed, encoder, style_sync=style_sync, graph=False, **kw)
     engine_kw = {k: kw[k] for k in ("latency_ms", "files", "bank_dir") if kw.get(k) is not None}
     engines = voice_engines(first.model, first.decoder, [seed + k for k in range(n)], encoder=first.encoder,
@@ -158,6 +167,20 @@ def load_voices(n: int, checkpoint: str | None, config: str | None, demo: bool, 
     if graph and first.device.type == "cuda":
         engines[0].capture()  # the batch's graph, for every voice (eager, with a warning, if it fails)
     return engines
+
+
+def compile_generator(gen) -> None:
+    """``torch.compile`` an MRT2 generator's language-model stages on this thread, with the
+    thread count its steps will run with (Inductor's CPU kernels are made for it)."""
+    import os
+
+    import torch
+
+    os.environ.setdefault("TORCHINDUCTOR_CACHE_DIR", str(Path.home() / ".cache" / "mrtd" / "inductor"))
+    lm_threads = getattr(gen, "lm_threads", None)
+    if lm_threads:
+        torch.set_num_threads(lm_threads)
+    gen.fs.compile()
 
 
 def quant_mode(dtype: str | None) -> str | None:

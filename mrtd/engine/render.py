@@ -92,7 +92,8 @@ def run_render(args: argparse.Namespace) -> int:
                          strict=True, bank_dir=files.folder("banks", create=False), files=files,
                          size=args.size, weights=args.weights, codec=getattr(args, "codec", None),
                          style_sync=True, device=args.device, dtype=args.dtype, graph=args.graph,
-                         codec_dtype=args.codec_dtype, two_stage=args.two_stage, threads=args.threads)
+                         codec_dtype=args.codec_dtype, two_stage=args.two_stage, threads=args.threads,
+                         compile=args.compile)
     if args.demo:
         console.print("[bold red]DEMO MODEL: untrained weights, the output is noise-like, not music[/]")
     engine.post_events(events)

@@ -193,3 +193,11 @@ def test_two_stage_refusals():
         load_voices(2, None, None, True, 0, two_stage=True)
     with pytest.raises(UserError, match="CUDA|CPU"):
         load_engine(None, None, True, 0, two_stage=True, device="cuda")
+
+
+def test_compile_is_refused_where_it_does_not_run():
+    from mrtd.engine.build import load_voices
+    from mrtd.errors import UserError
+
+    with pytest.raises(UserError, match="one voice"):
+        load_voices(2, None, None, True, 0, compile=True)

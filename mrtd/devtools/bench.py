@@ -502,7 +502,7 @@ def resolve_bench_fast_path(args: argparse.Namespace) -> None:
     fast = (args.device or "cpu").strip().lower() == "cpu" and (
         bool(args.checkpoint) or args.size in ("mrt2_small", "mrt2_base"))
     if args.dtype == "auto":
-        args.dtype = ("int8" if fast else "float32") if not args.int8 else "bfloat16"
+        args.dtype = "int8" if fast else "float32"
     if args.codec_dtype == "auto":
         args.codec_dtype = "bfloat16" if fast else "float32"
     if args.threads is None:

@@ -412,8 +412,11 @@ class Engine:
 
     def lead_frames(self) -> int:
         """How far generation runs ahead of playback when the queue is full: a control
-        stamped with playback time is applied this many frames after the frame heard then."""
-        return -(-self.output.budget // self.output.frame) + 2
+        stamped with playback time is applied this many frames after the frame heard then.
+        A generator whose audio trails its steps by more than the codec's one frame (two
+        stages: ``lag`` 2) runs that much further ahead, so the distance grows with it."""
+        extra = max(0, int(getattr(self.generator, "lag", 0)) - 1)
+        return -(-self.output.budget // self.output.frame) + 2 + extra
 
     def frame_for_sample(self, sample: int) -> int | None:
         """The frame at which a control timed at output sample ``sample`` lands, at a

@@ -201,3 +201,17 @@ def test_compile_is_refused_where_it_does_not_run():
 
     with pytest.raises(UserError, match="one voice"):
         load_voices(2, None, None, True, 0, compile=True)
+
+
+def test_timed_controls_keep_their_distance_one_frame_further():
+    """MIDI and timed bundles land a constant distance after the frame heard: the steps
+    run one frame further ahead in two stages, so that distance is one frame longer."""
+    one = load_engine(None, None, True, 0)
+    two = load_engine(None, None, True, 0, two_stage=True, threads=2)
+    try:
+        assert two.lead_frames() == one.lead_frames() + 1
+        render(two, 2.0)  # the queue full: every frame made is at most lead_frames ahead of the heard one
+        heard = two.output.frame_at(two.output.read)
+        assert heard is not None and two.frame <= heard + two.lead_frames()
+    finally:
+        two.stop()

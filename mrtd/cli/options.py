@@ -84,11 +84,18 @@ def resolve_fast_path(args: argparse.Namespace, voices: int = 1) -> None:
 
     cpu = (getattr(args, "device", None) or "cpu").strip().lower() == "cpu"
     fast = cpu and not getattr(args, "demo", False) and not is_v1_source(args.checkpoint, args.size)
-    if args.dtype == "auto" and fast:
-        args.dtype = "int8"
+    fill_fast_path(args, fast, voices == 1, keep_auto_dtype=True)
+
+
+def fill_fast_path(args: argparse.Namespace, fast: bool, one_stream: bool, keep_auto_dtype: bool = False) -> None:
+    """The ``auto`` choices once it is known whether the fast path applies (shared by
+    serve/render and the bench). ``keep_auto_dtype``: off the fast path ``--dtype auto``
+    stays for the loader to resolve (float32 on the CPU, bfloat16 on CUDA)."""
+    if args.dtype == "auto" and (fast or not keep_auto_dtype):
+        args.dtype = "int8" if fast else "float32"
     if args.codec_dtype == "auto":
         args.codec_dtype = "bfloat16" if fast else "float32"
     if args.threads is None:
         args.threads = usable_cores() if fast else 1
     if args.two_stage is None:
-        args.two_stage = fast and voices == 1 and args.threads >= 2
+        args.two_stage = fast and one_stream and args.threads >= 2 and not getattr(args, "adapt_threads", False)

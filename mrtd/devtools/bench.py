@@ -497,18 +497,11 @@ def resolve_bench_fast_path(args: argparse.Namespace) -> None:
     """The bench's ``auto`` choices, as ``mrtd serve`` makes them
     (:func:`mrtd.cli.options.resolve_fast_path`): an official size (or a checkpoint) on the
     CPU takes the fast path; the demo and the tiny shapes keep float32 on one thread."""
-    from mrtd.cli.options import usable_cores
+    from mrtd.cli.options import fill_fast_path
 
     fast = (args.device or "cpu").strip().lower() == "cpu" and (
         bool(args.checkpoint) or args.size in ("mrt2_small", "mrt2_base"))
-    if args.dtype == "auto":
-        args.dtype = "int8" if fast else "float32"
-    if args.codec_dtype == "auto":
-        args.codec_dtype = "bfloat16" if fast else "float32"
-    if args.threads is None:
-        args.threads = usable_cores() if fast else 1
-    if getattr(args, "two_stage", None) is None:
-        args.two_stage = fast and args.streams == 1 and args.threads >= 2 and not getattr(args, "adapt_threads", False)
+    fill_fast_path(args, fast, args.streams == 1)
     if args.two_stage and ((args.device or "cpu").strip().lower() != "cpu" or args.streams != 1
                            or getattr(args, "adapt_threads", False)):
         raise UserError("--two-stage is for one stream on the CPU, without --adapt-threads")
@@ -518,6 +511,8 @@ def timed_two_stage(fs, n: int, codec_threads: int) -> tuple[list[float], dict[s
     """``n`` frames of the two-stage pipeline (:mod:`mrtd.engine.two_stage`): the language
     model's steps timed on this thread, the codec timed on its own; a frame's time is the
     interval between frames, once the pipeline is full (the first frame is not counted)."""
+    import torch
+
     from mrtd.engine.two_stage import CodecThread
 
     class Timed:  # the codec's half, timed where it runs
@@ -539,7 +534,7 @@ def timed_two_stage(fs, n: int, codec_threads: int) -> tuple[list[float], dict[s
     try:
         for _ in range(n + 1):
             marks = [time.perf_counter()]
-            with torch_inference():
+            with torch.inference_mode():
                 for _, fn in lm_steps:
                     fn()
                     marks.append(time.perf_counter())
@@ -558,12 +553,6 @@ def timed_two_stage(fs, n: int, codec_threads: int) -> tuple[list[float], dict[s
     per = {k: v[1:] for k, v in per.items()}
     per["codec"] = timed.ms[1:]
     return frame_ms, per
-
-
-def torch_inference():
-    import torch
-
-    return torch.inference_mode()
 
 
 def run_bench(args: argparse.Namespace) -> int:

@@ -118,8 +118,9 @@ class Daemon:
             "size": a.size, "weights": a.weights, "codec": getattr(a, "codec", None), "device": a.device,
             "dtype": a.dtype, "graph": a.graph, "codec_dtype": a.codec_dtype, "two_stage": a.two_stage,
             "threads": a.threads, "compile": a.compile}
+        demo = "random" if getattr(a, "demo_random", False) else a.demo
         if n_voices == 1:
-            engines = [load_engine(a.checkpoint, a.manifest, a.demo, a.seed, a.encoder, event_sink=sinks.get(1),
+            engines = [load_engine(a.checkpoint, a.manifest, demo, a.seed, a.encoder, event_sink=sinks.get(1),
                                    **common)]
         else:
             def per_voice(n: int) -> dict[str, Any]:
@@ -127,11 +128,13 @@ class Daemon:
                 banks = self.files.folder("banks") if n == 1 else self.files.folder("banks") / f"voice-{n}"
                 banks.mkdir(mode=0o755, exist_ok=True)
                 return {"event_sink": sinks.get(n), "bank_dir": banks}
-            engines = load_voices(n_voices, a.checkpoint, a.manifest, a.demo, a.seed, a.encoder,
+            engines = load_voices(n_voices, a.checkpoint, a.manifest, demo, a.seed, a.encoder,
                                   per_voice=per_voice, **common)
         e = engines[0]
-        if a.demo:
-            self.say("DEMO MODEL: untrained weights, the output is noise-like, not music")
+        if demo:
+            from mrtd.engine.demo import demo_notice
+
+            self.say(demo_notice(demo))
         self.say(f"model {e.cfg.name} ({sum(p.numel() for p in e.model.parameters()) / 1e6:.1f}M parameters, "
                  f"{e.describe()}, {torch.get_num_threads()} thread(s)) from {e.source}")
         if n_voices > 1:

@@ -28,7 +28,8 @@ def add_bench(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
         "Magenta RT v1 (--size v1_base|v1_large, a v1 --checkpoint, or --config CONFIG.json of v1 dims): "
         "the time of one 2 s chunk (encoder, 800 decode steps, codec), real-time factor = 2 s / chunk time.")
     p.add_argument("--size", choices=SIZES, default="demo",
-                   help="model shapes with random weights (default: demo; mrt2_base is 2.4 B parameters; "
+                   help="model shapes with random weights, or demo: the embedded trained demo (default: demo; "
+                   "demo_random is the untrained one; mrt2_base is 2.4 B parameters; "
                    "v1_base 348 M, v1_large 762 M)")
     p.add_argument("--checkpoint", metavar="CKPT", help="real weights instead of --size (official layout: MRT2 "
                    ".safetensors, or a v1 folder / .tar)")

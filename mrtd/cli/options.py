@@ -26,7 +26,12 @@ def add_model_args(p: argparse.ArgumentParser, *, config_alias: bool, required: 
     src.add_argument("--checkpoint", metavar="CKPT",
                      help="generation checkpoint: MRT2 .safetensors, or a Magenta RT v1 T5X checkpoint "
                      "folder or .tar (recognised by its contents)")
-    src.add_argument("--demo", action="store_true", help="the embedded untrained demo model (no files needed)")
+    src.add_argument("--demo", action="store_true",
+                     help="the embedded demo model: tiny, trained on synthetic notes, not MRT2; plays the "
+                     "notes sent, drums, a timbre per style family (no files needed)")
+    src.add_argument("--demo-random", action="store_true",
+                     help="the embedded untrained demo (mrt2_tiny dimensions, weights from a fixed seed: "
+                     "noise-like audio, bit-exact from its recipe)")
     p.add_argument("--weights", metavar="DIR", help="where the official files are: checkpoints for --size, "
                    "MusicCoCa for text/audio prompts (default: MRTD_WEIGHTS, the Hugging Face cache, "
                    "~/Documents/Magenta/magenta-rt-v2)")
@@ -83,7 +88,8 @@ def resolve_fast_path(args: argparse.Namespace, voices: int = 1) -> None:
     from mrtd.engine.build import is_v1_source
 
     cpu = (getattr(args, "device", None) or "cpu").strip().lower() == "cpu"
-    fast = cpu and not getattr(args, "demo", False) and not is_v1_source(args.checkpoint, args.size)
+    demo = getattr(args, "demo", False) or getattr(args, "demo_random", False)
+    fast = cpu and not demo and not is_v1_source(args.checkpoint, args.size)
     fill_fast_path(args, fast, voices == 1, keep_auto_dtype=True)
 
 

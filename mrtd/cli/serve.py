@@ -144,7 +144,8 @@ def run_serve(args: argparse.Namespace) -> int:
         dest = key.replace("-", "_")
         if not isinstance(value, dict) and dest not in given:
             setattr(args, dest, _config_value(actions[dest], key, value))
-    chosen = [flag for flag, on in (("--size", args.size), ("--checkpoint", args.checkpoint), ("--demo", args.demo)) if on]
+    chosen = [flag for flag, on in (("--size", args.size), ("--checkpoint", args.checkpoint), ("--demo", args.demo),
+                                    ("--demo-random", getattr(args, "demo_random", False))) if on]
     if not chosen:
         raise UserError("give --size NAME, --checkpoint CKPT or --demo (or set one in --config)")
     if len(chosen) > 1:

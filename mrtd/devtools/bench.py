@@ -9,8 +9,9 @@ and seed. Every timed frame includes drawing the noise on the host and fetching 
 tokens and audio back to the host (the synchronisation a daemon really does).
 Real time = 25 frames/s per stream (one frame = 40 ms = 1920 stereo samples at 48 kHz).
 
-Models: ``demo`` (the embedded untrained demo), ``mrt2_tiny`` (the test fixture's tiny
-dimensions), ``mrt2_small`` / ``mrt2_base`` (the official shapes) are built in memory
+Models: ``demo`` (the embedded trained demo, its package weights), ``demo_random`` (the
+untrained random demo), ``mrt2_tiny`` (the test fixture's tiny dimensions),
+``mrt2_small`` / ``mrt2_base`` (the official shapes); all but ``demo`` are built in memory
 with random weights from ``--seed`` (speed does not depend on the values); or
 ``--checkpoint CKPT`` for real weights. Before its speed counts, the configuration's
 parity is checked on the tiny official reference when the repository's fixtures are
@@ -43,12 +44,12 @@ from mrtd.errors import UserError
 if TYPE_CHECKING:  # the CLI imports this module for its parser: keep torch out of --help
     import numpy as np
 
-SIZES = ("demo", "mrt2_tiny", "mrt2_small", "mrt2_base", "v1_base", "v1_large")
+SIZES = ("demo", "demo_random", "mrt2_tiny", "mrt2_small", "mrt2_base", "v1_base", "v1_large")
 DEFAULT_CONTROL = "/mrtd/prompt/1/tokens " + " ".join(str(t) for t in range(100, 112))
 FIXTURES = Path(__file__).resolve().parents[2] / "tests" / "fixtures"
 _DTYPES = ("float32", "bfloat16")
 # timed frames by size when --frames is not given: (cpu, cuda)
-_FRAMES = {"demo": (250, 2000), "mrt2_tiny": (250, 2000), "mrt2_small": (40, 1000), "mrt2_base": (10, 300)}
+_FRAMES = {"demo": (250, 2000), "demo_random": (250, 2000), "mrt2_tiny": (250, 2000), "mrt2_small": (40, 1000), "mrt2_base": (10, 300)}
 
 
 # ---- command line ----------------------------------------------------------------------
@@ -101,12 +102,20 @@ def _build(args, dtype, codec_dtype, device, layout):
         model = load_depthformer(args.checkpoint, cfg, device=device, dtype=dtype).set_weight_layout(layout)
         dec = load_decoder(args.checkpoint, cfg.codec if cfg else None, device=device, dtype=codec_dtype)
         return model, dec, f"checkpoint {args.checkpoint} ({model.cfg.name})"
-    from mrtd.engine.demo import DEMO_CONFIG, DEMO_SEED
+    from mrtd.engine.demo import DEMO_FILE, DEMO_SEED, RANDOM_DEMO_CONFIG, demo_config
 
     if args.size == "demo":
-        return (*random_models(DEMO_CONFIG, DEMO_SEED, dtype, codec_dtype, device, layout),
-                "demo (untrained, mrt2_tiny dims, demo seed)")
-    cfg = replace(DEMO_CONFIG, name="mrt2_tiny") if args.size == "mrt2_tiny" else CONFIGS[args.size]
+        from mrtd.model.mrt2.codec_decoder import load_decoder
+        from mrtd.model.mrt2.depthformer import load_depthformer
+
+        cfg = demo_config()
+        model = load_depthformer(DEMO_FILE, cfg, device=device, dtype=dtype).set_weight_layout(layout)
+        dec = load_decoder(DEMO_FILE, cfg.codec, device=device, dtype=codec_dtype)
+        return model, dec, "demo (trained on synthetic notes, the package's weights)"
+    if args.size == "demo_random":
+        return (*random_models(RANDOM_DEMO_CONFIG, DEMO_SEED, dtype, codec_dtype, device, layout),
+                "demo_random (untrained, mrt2_tiny dims, demo seed)")
+    cfg = replace(RANDOM_DEMO_CONFIG, name="mrt2_tiny") if args.size == "mrt2_tiny" else CONFIGS[args.size]
     return (*random_models(cfg, args.seed, dtype, codec_dtype, device, layout),
             f"{args.size} shapes, random weights (seed {args.seed})")
 

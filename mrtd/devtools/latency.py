@@ -63,15 +63,15 @@ def build(size: str, seed: int, device, dtype):
     import torch
 
     from mrtd.devtools.bench import random_models
-    from mrtd.engine.demo import DEMO_CONFIG, DEMO_SEED
+    from mrtd.engine.demo import DEMO_SEED, RANDOM_DEMO_CONFIG
     from mrtd.model.mrt2.config import CONFIGS
     from mrtd.model.mrt2.depthformer import Depthformer
     from mrtd.model.mrt2.framestep import best_codec_layout, set_codec_layout
 
     if size == "demo":
-        cfg, seed = DEMO_CONFIG, DEMO_SEED
+        cfg, seed = RANDOM_DEMO_CONFIG, DEMO_SEED
     elif size == "mrt2_tiny":
-        cfg = replace(DEMO_CONFIG, name="mrt2_tiny")
+        cfg = replace(RANDOM_DEMO_CONFIG, name="mrt2_tiny")
     else:
         cfg = CONFIGS[size]
     codec_dtype = torch.float32

@@ -13,13 +13,14 @@ if TYPE_CHECKING:
     from mrtd.engine.engine import Engine
 
 
-def load_engine(checkpoint: str | None, config: str | None, demo: bool, seed: int,
+def load_engine(checkpoint: str | None, config: str | None, demo: bool | str | None, seed: int,
                 encoder: str | None = None, *, size: str | None = None, weights: str | None = None,
                 style_sync: bool = False, device: str = "cpu", dtype: str = "auto", graph: bool = True,
                 codec: str | None = None, codec_dtype: str = "float32", two_stage: bool = False,
                 threads: int = 1, compile: bool = False, **kw) -> Engine:
     """An engine on the demo model, a checkpoint, or an official size found on disk, with
-    MusicCoCa for text/audio prompts when its files are found.
+    MusicCoCa for text/audio prompts when its files are found. ``demo``: ``"random"`` is
+    the untrained random demo, any other true value the trained one (with its encoder).
 
     ``device``: cpu, cuda or cuda:N (model, codec, encoder and the frame's buffers);
     ``dtype``: the language model's compute dtype, float32 | bfloat16 | auto (float32 on
@@ -90,9 +91,14 @@ def load_engine(checkpoint: str | None, config: str | None, demo: bool, seed: in
 
         checkpoint = str(find_checkpoint(size, weights))
     if demo:
-        from mrtd.engine.demo import build_demo
+        from mrtd.engine.demo import build_demo, build_demo_encoder, build_random_demo
 
-        model, dec = build_demo(device=dev, dtype=lm_dtype)
+        if demo == "random":
+            model, dec = build_random_demo(device=dev, dtype=lm_dtype)
+        else:
+            model, dec = build_demo(device=dev, dtype=lm_dtype)
+            if not encoder:
+                kw["encoder"] = build_demo_encoder(dev)
         if codec_dtype != torch.float32:
             from mrtd.model.mrt2.codec_decoder import place
 
@@ -124,7 +130,8 @@ def load_engine(checkpoint: str | None, config: str | None, demo: bool, seed: in
 
         quantize_lm(model, quant)
     if demo and encoder:
-        raise UserError("--encoder needs --checkpoint (the demo model has no encoder)")
+        raise UserError("--encoder needs --checkpoint (the demo models bring their own: --demo has one, "
+                        "--demo-random none)")
     if two_stage:
         from mrtd.engine.two_stage import TwoStageMRT2Generator, split_threads
 

@@ -1,13 +1,22 @@
-"""The embedded demo model: MRT2 at the tiny test dimensions with weights drawn from a
-fixed seed at start-up, in memory. Nothing is downloaded or shipped, and a 2-core
-machine runs the whole pipeline in real time. It is UNTRAINED: it makes noise-like
-audio, useful only to exercise the daemon (controls, JACK, OSC, latency).
+"""The embedded demo models, both tiny MRT2-architecture models that need no download.
+
+``--demo`` (:func:`build_demo`): trained here on synthetic notes
+(:mod:`mrtd.devtools.train_demo`), shipped in the package as an official-layout
+checkpoint (``mrtd/weights/demo/``: generation checkpoint, its manifest, and the
+SpectroStream encoder) and read by the same loaders as a real checkpoint. It plays the
+notes it is sent, drums when asked, a timbre per style family, silence when nothing is
+asked: it is NOT MRT2, it is there to hear the pipeline work.
+
+``--demo-random`` (:func:`build_random_demo`): the mrt2_tiny dimensions with weights drawn
+from a fixed seed at start-up. Untrained (noise-like audio), bit-exact from its recipe,
+for tests and benchmarks that want the tiny shapes.
 """
 
 from __future__ import annotations
 
 import logging
 import math
+from pathlib import Path
 
 import torch
 
@@ -18,9 +27,14 @@ from mrtd.model.mrt2.depthformer import Depthformer
 
 log = logging.getLogger("mrtd.demo")
 
+DEMO_DIR = Path(__file__).resolve().parent.parent / "weights" / "demo"
+DEMO_FILE = DEMO_DIR / "demo.safetensors"  # the trained demo's generation checkpoint
+DEMO_MANIFEST = DEMO_DIR / "demo.manifest.json"  # its config (official manifest fields)
+DEMO_ENCODER = DEMO_DIR / "encoder.safetensors"  # its SpectroStream encoder (audio prefill)
+
 DEMO_SEED = 20260101
 # the dimensions of tests/fixtures/mrt2_tiny.manifest.json (a test keeps them in sync)
-DEMO_CONFIG = MRT2Config(
+RANDOM_DEMO_CONFIG = MRT2Config(
     name="mrt2_demo_untrained",
     enc_dim=32, style_dim=16,
     temporal_layers=2, temporal_dim=48, temporal_heads=2, temporal_head_dim=24, temporal_ffn=96,
@@ -69,14 +83,47 @@ def random_models(cfg, seed: int, dtype: torch.dtype = torch.float32) -> tuple[D
     return model, dec
 
 
-def build_demo(seed: int = DEMO_SEED, *, device: torch.device | str = "cpu",
+def demo_config() -> MRT2Config:
+    return MRT2Config.from_manifest(DEMO_MANIFEST)
+
+
+def build_demo(*, device: torch.device | str = "cpu",
                dtype: torch.dtype = torch.float32) -> tuple[Depthformer, SpectroStreamDecoder]:
-    """The untrained demo depthformer and codec decoder, same every run: float32 on the CPU
+    """The trained demo's depthformer and codec decoder, read from the package's
+    official-layout checkpoint by the official loaders (``dtype``: the language model's
+    compute dtype; the codec float32; both on ``device``)."""
+    from mrtd.model.mrt2.codec_decoder import load_decoder
+    from mrtd.model.mrt2.depthformer import load_depthformer
+
+    log.info("demo model: tiny, trained on synthetic notes (not MRT2)")
+    cfg = demo_config()
+    model = load_depthformer(DEMO_FILE, cfg, device=device, dtype=dtype)
+    return model, load_decoder(DEMO_FILE, cfg.codec, device=device)
+
+
+def build_demo_encoder(device: torch.device | str = "cpu"):
+    """The trained demo's SpectroStream encoder (audio prefill with ``--demo``)."""
+    from mrtd.model.mrt2.codec_encoder import load_encoder
+
+    return load_encoder(DEMO_ENCODER, DEMO_FILE, demo_config().codec, device=device)
+
+
+def build_random_demo(seed: int = DEMO_SEED, *, device: torch.device | str = "cpu",
+                      dtype: torch.dtype = torch.float32) -> tuple[Depthformer, SpectroStreamDecoder]:
+    """The untrained random demo (``--demo-random``), same every run: float32 on the CPU
     by default; ``dtype`` is the language model's compute dtype (the weights are drawn in
     float32 and rounded to it), the codec stays float32 (as the official); both on
     ``device``. Weight layouts are the construction ones (``row``, contiguous convs)."""
-    log.info("demo model: untrained weights from seed %d (not music)", seed)
-    model, dec = random_models(DEMO_CONFIG, seed, dtype)
+    log.info("random demo model: untrained weights from seed %d (not music)", seed)
+    model, dec = random_models(RANDOM_DEMO_CONFIG, seed, dtype)
     if torch.device(device).type != "cpu":
         model, dec = model.to(device), dec.to(device)
     return model.eval().requires_grad_(False), dec.eval()
+
+
+def demo_notice(kind: str | bool) -> str:
+    """What ``serve`` and ``render`` say at start-up about a demo model."""
+    if kind == "random":
+        return "DEMO MODEL (--demo-random): untrained weights, the output is noise-like, not music"
+    return ("DEMO MODEL: a tiny model trained on synthetic notes, not MRT2, there to hear the pipeline "
+            "work: play MIDI notes (or /mrtd/notes/...), /mrtd/drums 1, style tokens per timbre family")

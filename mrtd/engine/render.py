@@ -88,14 +88,17 @@ def run_render(args: argparse.Namespace) -> int:
     # the event file is the operator's: its names point into the data folder like the live
     # daemon's, and absolute paths (captures, the operator's own files) are taken as they are
     files = DataDir(args.data_dir, overrides={"banks": args.bank_dir}, trusted=True)
-    engine = load_engine(args.checkpoint, args.manifest, args.demo, args.seed, args.encoder, event_sink=sink,
+    demo = "random" if getattr(args, "demo_random", False) else args.demo
+    engine = load_engine(args.checkpoint, args.manifest, demo, args.seed, args.encoder, event_sink=sink,
                          strict=True, bank_dir=files.folder("banks", create=False), files=files,
                          size=args.size, weights=args.weights, codec=getattr(args, "codec", None),
                          style_sync=True, device=args.device, dtype=args.dtype, graph=args.graph,
                          codec_dtype=args.codec_dtype, two_stage=args.two_stage, threads=args.threads,
                          compile=args.compile)
-    if args.demo:
-        console.print("[bold red]DEMO MODEL: untrained weights, the output is noise-like, not music[/]")
+    if demo:
+        from mrtd.engine.demo import demo_notice
+
+        console.print(f"[bold red]{demo_notice(demo)}[/]")
     engine.post_events(events)
     if song is not None:  # MIDI file: its notes through the note tracker, from frame 0
         from mrtd.engine.midifile import MidiPlayer

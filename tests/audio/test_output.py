@@ -10,7 +10,7 @@ import torch
 
 from mrtd.audio.output import OutputQueue
 from mrtd.constants import FRAME, SAMPLE_RATE
-from mrtd.engine.demo import build_demo
+from mrtd.engine.demo import build_random_demo
 from mrtd.engine.engine import Engine
 
 DC = 0.8
@@ -82,7 +82,7 @@ def test_volume_mute_pause_are_smoothed():
 
 def test_live_queue_never_exceeds_budget_plus_a_frame():
     torch.set_num_threads(1)
-    e = Engine(*build_demo(), seed=0, latency_ms=80)
+    e = Engine(*build_random_demo(), seed=0, latency_ms=80)
     e.start()
     period = 256
     out = np.empty((period, 4), np.float32)  # wet L/R, dry L/R

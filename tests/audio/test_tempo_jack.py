@@ -13,7 +13,7 @@ jack = pytest.importorskip("jack")
 
 from mrtd.audio.jack_host import JackHost
 from mrtd.audio.transport import JackTransport
-from mrtd.engine.demo import build_demo
+from mrtd.engine.demo import build_random_demo
 from mrtd.engine.engine import Engine
 
 pytestmark = pytest.mark.jack
@@ -68,7 +68,7 @@ def applied(e: Engine, address: str) -> list[tuple[int, tuple]]:
 
 def test_quantize_bar_follows_the_timebase_master(jack_server):
     master = Master(jack_server.name)
-    e = Engine(*build_demo(), latency_ms=200.0)  # room for a loaded CI machine
+    e = Engine(*build_random_demo(), latency_ms=200.0)  # room for a loaded CI machine
     host = JackHost(e, "mrtd-tempo", servername=jack_server.name)
     try:
         host.open()

@@ -58,12 +58,12 @@ mrtd.osc_schema.NAMESPACE = ns.NAMESPACE
 
 import tempfile
 from pathlib import Path
-from mrtd.engine.demo import build_demo
+from mrtd.engine.demo import build_random_demo
 from mrtd.engine.engine import Engine
 from mrtd.remote.hub import Hub
 
 with tempfile.TemporaryDirectory() as tmp:
-    e = Engine(*build_demo(), bank_dir=Path(tmp))
+    e = Engine(*build_random_demo(), bank_dir=Path(tmp))
     hub = Hub(e)
     told = []
     hub.add_listener(lambda a, v: told.append((a, v)))

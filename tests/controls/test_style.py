@@ -14,7 +14,7 @@ import soundfile as sf
 
 from mrtd.controls.state import NO_MUSICCOCA
 from mrtd.controls.style import StyleEncoder, blend
-from mrtd.engine.demo import build_demo
+from mrtd.engine.demo import build_random_demo
 from mrtd.engine.engine import Engine
 from mrtd.errors import UserError
 from mrtd.model.musiccoca import MusicCoCa
@@ -41,7 +41,7 @@ def mcc() -> MusicCoCa:
 
 
 def engine(style: StyleEncoder, **kw) -> Engine:
-    return Engine(*build_demo(), style=style, **kw)
+    return Engine(*build_random_demo(), style=style, **kw)
 
 
 def want(m: MusicCoCa, texts: list[str], weights: list[float], mapper: bool = True) -> list[int]:

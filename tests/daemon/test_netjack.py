@@ -204,7 +204,7 @@ def test_master_at_another_rate_is_refused_with_the_fix(tmp_path):
         pytest.skip("this jackd has no netjack2 backend (-d net)")
     m = NetMaster(sample_rate=44100)
     try:
-        r = subprocess.run([sys.executable, "-m", "mrtd", "serve", "--demo", "--jack-start", "net",
+        r = subprocess.run([sys.executable, "-m", "mrtd", "serve", "--demo-random", "--jack-start", "net",
                             "--net-master", f"127.0.0.1:{m.port}", "--osc-port", "0", "--oscquery-port", "-1"],
                            capture_output=True, text=True, env={**m.server.env(), "XDG_DATA_HOME": str(tmp_path)},
                            timeout=120)
@@ -215,7 +215,7 @@ def test_master_at_another_rate_is_refused_with_the_fix(tmp_path):
 
 
 def test_net_master_without_jack_start_net_is_refused(tmp_path):
-    r = subprocess.run([sys.executable, "-m", "mrtd", "serve", "--demo", "--jack-start", "dummy",
+    r = subprocess.run([sys.executable, "-m", "mrtd", "serve", "--demo-random", "--jack-start", "dummy",
                         "--net-master", "10.0.0.2"], capture_output=True, text=True,
                        env={**os.environ, "XDG_DATA_HOME": str(tmp_path)}, timeout=120)
     assert r.returncode == 1 and "--net-master needs --jack-start net" in r.stderr

@@ -27,11 +27,11 @@ pytestmark = pytest.mark.jack
 jack = pytest.importorskip("jack")
 
 def render_demo(seed: int, seconds: float, events: list | None = None) -> np.ndarray:
-    from mrtd.engine.demo import build_demo
+    from mrtd.engine.demo import build_random_demo
     from mrtd.engine.engine import Engine
     from mrtd.engine.render import render
 
-    e = Engine(*build_demo(), seed=seed)
+    e = Engine(*build_random_demo(), seed=seed)
     e.post_events(events or [])
     return render(e, seconds)
 

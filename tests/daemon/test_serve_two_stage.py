@@ -16,7 +16,7 @@ from support.peer import Peer, align  # noqa: E402  (needs jack)
 
 
 def test_live_two_stage_stream_is_the_offline_render(serve, jack_server):
-    from mrtd.engine.demo import build_demo
+    from mrtd.engine.demo import build_random_demo
     from mrtd.engine.engine import Engine
     from mrtd.engine.render import render
 
@@ -30,7 +30,7 @@ def test_live_two_stage_stream_is_the_offline_render(serve, jack_server):
         oscsend(s.osc_port, "/mrtd/ping")
     finally:
         peer.close()
-    ref = render(Engine(*build_demo(), seed=0), 30.0)
+    ref = render(Engine(*build_random_demo(), seed=0), 30.0)
     s0 = align(audio, ref)
     n = len(audio) - 4096
     assert np.array_equal(audio[4096:], ref[s0 + 4096:s0 + 4096 + n])

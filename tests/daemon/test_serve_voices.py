@@ -35,7 +35,7 @@ def two_free_ports() -> int:
 
 def test_two_voices_clients_ports_midi_and_audio(serve, jack_server, tmp_path):
     from mrtd.controls.events import read_events
-    from mrtd.engine.demo import build_demo
+    from mrtd.engine.demo import build_random_demo
     from mrtd.engine.voices import render_voices, voice_engines
 
     p = two_free_ports()
@@ -53,7 +53,7 @@ def test_two_voices_clients_ports_midi_and_audio(serve, jack_server, tmp_path):
     peer = Peer(jack_server.name, [f"{v[0]}:out_L", f"{v[1]}:out_L"], midi_to=f"{v[1]}:midi_in")
     try:
         audio = peer.record(2.5)
-        ref = render_voices(voice_engines(*build_demo(), [0, 1], max_wait_s=None), 6.0)
+        ref = render_voices(voice_engines(*build_random_demo(), [0, 1], max_wait_s=None), 6.0)
         for i in (0, 1):
             rec = audio[:, i:i + 1]
             s0 = align(rec, ref[i][:, :1])

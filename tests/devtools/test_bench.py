@@ -20,7 +20,7 @@ from mrtd.devtools.bench import (
     parse_control,
     summary,
 )
-from mrtd.engine.demo import build_demo
+from mrtd.engine.demo import build_random_demo
 from mrtd.engine.engine import Engine
 from mrtd.errors import UserError
 
@@ -37,7 +37,7 @@ def bench_args(*argv: str) -> argparse.Namespace:
 
 @pytest.fixture(scope="module")
 def demo():
-    return build_demo()
+    return build_random_demo()
 
 
 def test_bench_demo_json(tmp_path):

@@ -9,7 +9,13 @@ import pytest
 
 from mrtd.constants import FRAME, SAMPLE_RATE
 from mrtd.devtools import music_checks as mc
-from mrtd.devtools.synth_music import FAMILIES, family_tokens, midi_hz, render_piece
+from mrtd.devtools.synth_music import (
+    FAMILIES,
+    family_tokens,
+    grid_hz,
+    midi_hz,
+    render_piece,
+)
 
 
 def test_pieces_are_seeded():
@@ -29,12 +35,12 @@ def test_pieces_are_seeded():
 def test_conditioning_is_what_the_engine_gives(seed, kwargs):
     """The same playing posted to a real engine (notes, drums, the family's tokens in a
     prompt slot, the tracker's settings) conditions every frame with the same 144 ids."""
-    from mrtd.engine.demo import build_demo
+    from mrtd.engine.demo import build_random_demo
     from mrtd.engine.engine import Engine
     from mrtd.engine.render import render
 
     p = render_piece(seed, 6.0, **kwargs)
-    e = Engine(*build_demo(), seed=0)
+    e = Engine(*build_random_demo(), seed=0)
     e.post("/mrtd/notes/onset_mode", kwargs["onset_mode"], frame=0)
     e.post("/mrtd/notes/unmask_width", kwargs["unmask_width"], frame=0)
     e.post("/mrtd/drums", {-1: "auto", 0: "off", 1: "on"}[int(p.drums[0])], frame=0)
@@ -55,7 +61,11 @@ def test_held_notes_are_the_pitch_heard():
     for n in p.events:
         if n.end - n.start >= 15:  # 0.6 s and more: the first 0.5 s of it
             seg = p.audio[n.start * FRAME:n.start * FRAME + SAMPLE_RATE // 2]
-            assert abs(mc.semitones(mc.dominant_pitch_hz(seg), midi_hz(n.pitch))) < 0.5, n
+            heard = mc.dominant_pitch_hz(seg)
+            # tuned to the 25 Hz grid: partials move by up to 12.5 Hz, the pitch heard less
+            assert abs(mc.semitones(heard, grid_hz(midi_hz(n.pitch)))) < 1.0, n
+            if n.pitch >= 57:  # from A3 up the grid is within a semitone of the true pitch
+                assert abs(mc.semitones(heard, midi_hz(n.pitch))) < 1.0, n
             checked += 1
     assert checked >= 3
 

@@ -13,7 +13,7 @@ import torch
 from mrtd.controls import banks
 from mrtd.controls.events import EventWriter, read_events
 from mrtd.engine.build import load_engine
-from mrtd.engine.demo import DEMO_CONFIG, build_demo
+from mrtd.engine.demo import RANDOM_DEMO_CONFIG, build_random_demo
 from mrtd.engine.engine import Engine
 from mrtd.engine.render import render
 from mrtd.errors import UserError
@@ -25,7 +25,7 @@ STYLE = list(range(100, 112))
 
 @pytest.fixture(scope="module")
 def demo():
-    return build_demo()
+    return build_random_demo()
 
 
 def engine(demo, **kw) -> Engine:
@@ -41,12 +41,12 @@ def test_demo_config_is_the_tiny_manifest():
     for k in ("enc_dim", "style_dim", "temporal_layers", "temporal_dim", "temporal_heads", "temporal_head_dim",
               "temporal_ffn", "self_window", "cross_window", "depth_layers", "depth_dim", "depth_heads",
               "depth_head_dim", "depth_ffn", "cond_groups"):
-        assert getattr(DEMO_CONFIG, k) == getattr(tiny, k), k
-    assert DEMO_CONFIG.codec == tiny.codec
+        assert getattr(RANDOM_DEMO_CONFIG, k) == getattr(tiny, k), k
+    assert RANDOM_DEMO_CONFIG.codec == tiny.codec
 
 
 def test_demo_weights_are_reproducible(demo):
-    again = build_demo()
+    again = build_random_demo()
     for (n, a), (_, b) in zip(demo[0].state_dict().items(), again[0].state_dict().items()):
         assert torch.equal(a, b), n
 

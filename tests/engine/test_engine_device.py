@@ -15,7 +15,7 @@ import torch
 
 from mrtd.cli import main
 from mrtd.engine.build import load_engine, resolve_device
-from mrtd.engine.demo import build_demo
+from mrtd.engine.demo import build_random_demo
 from mrtd.engine.engine import Engine
 from mrtd.engine.generator import Block, FrameControls
 from mrtd.engine.mrt2 import CODEC_WARMUP, OUTPUT_GAIN, MRT2Generator
@@ -111,7 +111,7 @@ def take(e: Engine, seconds: float) -> tuple[np.ndarray, np.ndarray]:
 @pytest.mark.parametrize("which", ["demo", "tiny"])
 def test_engine_on_framestep_equals_the_eager_formula(which, tmp_path):
     if which == "demo":
-        model, dec = build_demo()
+        model, dec = build_random_demo()
     else:  # through load_engine: the checkpoint's weight layouts as live and render get them
         e = load_engine(str(FIX / "mrt2_tiny.safetensors"), str(FIX / "mrt2_tiny.manifest.json"), False, seed=0)
         model, dec = e.model, e.decoder
@@ -132,12 +132,12 @@ def test_engine_on_framestep_equals_the_eager_formula(which, tmp_path):
 
 
 def test_load_engine_cpu_float32_is_the_plain_demo():
-    """The serve tests compare a live recording with ``Engine(*build_demo())``: the demo
+    """The serve tests compare a live recording with ``Engine(*build_random_demo())``: the demo
     through load_engine must be exactly that on CPU float32."""
     e = load_engine(None, None, True, seed=3)
     assert e.device == torch.device("cpu") and e.model.dtype == torch.float32
     assert e.describe() == "cpu float32" and not e.graphed and e.capture() is False
-    ref = Engine(*build_demo(), seed=3)
+    ref = Engine(*build_random_demo(), seed=3)
     for x in (e, ref):
         x.post("/mrtd/prompt/1/tokens", *STYLE, frame=4)
     assert np.array_equal(render(e, 0.6), render(ref, 0.6))
@@ -174,8 +174,8 @@ def test_cuda_without_cuda_is_a_clear_error(command, tmp_path, capsys):
 
 
 def test_capture_failure_falls_back_to_eager(caplog, monkeypatch):
-    e = Engine(*build_demo(), seed=1)
-    ref = Engine(*build_demo(), seed=1)
+    e = Engine(*build_random_demo(), seed=1)
+    ref = Engine(*build_random_demo(), seed=1)
 
     def fail(*a, **kw):
         raise RuntimeError("operation not permitted when stream is capturing")

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 import torch
 
-from mrtd.engine.demo import build_demo
+from mrtd.engine.demo import build_random_demo
 from mrtd.engine.engine import Engine
 from mrtd.engine.generator import Block, FrameControls
 from mrtd.engine.mrt2 import MRT2Generator
@@ -36,7 +36,7 @@ class Chunked(MRT2Generator):
 
 @pytest.fixture(scope="module")
 def demo():
-    return build_demo()
+    return build_random_demo()
 
 
 def frames(e: Engine, n: int) -> np.ndarray:

@@ -14,7 +14,7 @@ import torch
 from mrtd.constants import FRAME
 from mrtd.controls.events import Event
 from mrtd.engine import looper as looper_mod
-from mrtd.engine.demo import build_demo
+from mrtd.engine.demo import build_random_demo
 from mrtd.engine.engine import Engine
 from mrtd.engine.generator import Block
 from mrtd.engine.looper import SEAM
@@ -26,7 +26,7 @@ FAST = 600.0  # BPM: a bar is 10 frames, so the short tests stay short
 
 @pytest.fixture(scope="module")
 def demo():
-    return build_demo()
+    return build_random_demo()
 
 
 def engine(demo, bpm: float = 120.0, **kw) -> Engine:

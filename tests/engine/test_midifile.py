@@ -18,7 +18,7 @@ from support.render_cli import render_demo, write_events
 from mrtd.controls.events import EventWriter, read_events
 from mrtd.controls.notes import MASKED, ON
 from mrtd.datadir import DataDir
-from mrtd.engine.demo import build_demo
+from mrtd.engine.demo import build_random_demo
 from mrtd.engine.engine import Engine
 from mrtd.engine.midifile import (
     RELEASE_TAIL_S,
@@ -68,7 +68,7 @@ DRUMS = [0, 63]  # 0 s, 2.5 s (62.5)
 
 @pytest.fixture(scope="module")
 def demo():
-    return build_demo()
+    return build_random_demo()
 
 
 @pytest.fixture

@@ -11,7 +11,7 @@ import pytest
 from support.render_cli import render_demo, write_events
 
 from mrtd.controls.events import EventWriter, read_events
-from mrtd.engine.demo import build_demo
+from mrtd.engine.demo import build_random_demo
 from mrtd.engine.engine import Engine
 from mrtd.engine.render import render
 from mrtd.errors import ControlError, UserError
@@ -21,7 +21,7 @@ STYLE = list(range(100, 112))
 
 @pytest.fixture(scope="module")
 def demo():
-    return build_demo()
+    return build_random_demo()
 
 
 def run(e: Engine, n: int) -> None:

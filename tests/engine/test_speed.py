@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from mrtd.engine.demo import build_demo
+from mrtd.engine.demo import build_random_demo
 from mrtd.engine.engine import Engine
 from mrtd.engine.render import render
 from mrtd.engine.speed import expected_rtf
@@ -12,7 +12,7 @@ from mrtd.engine.voices import render_voices, voice_engines
 
 
 def test_measuring_the_speed_changes_nothing_heard():
-    demo = build_demo()
+    demo = build_random_demo()
     e = Engine(*demo, seed=4)
     rtf = expected_rtf(e)
     assert rtf is not None and rtf > 0

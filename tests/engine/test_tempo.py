@@ -7,7 +7,7 @@ import pytest
 from support.render_cli import render_demo, write_events
 
 from mrtd.controls.events import Event, EventWriter, read_events
-from mrtd.engine.demo import build_demo
+from mrtd.engine.demo import build_random_demo
 from mrtd.engine.engine import Engine
 from mrtd.engine.render import render
 from mrtd.engine.tempo import QUANTISED
@@ -16,7 +16,7 @@ from mrtd.errors import UserError
 
 @pytest.fixture(scope="module")
 def demo():
-    return build_demo()
+    return build_random_demo()
 
 
 def applied(e: Engine, address: str) -> list[int]:

@@ -16,7 +16,7 @@ import pytest
 import torch
 
 from mrtd.engine.build import load_engine
-from mrtd.engine.demo import build_demo
+from mrtd.engine.demo import build_random_demo
 from mrtd.engine.generator import FrameControls
 from mrtd.engine.mrt2 import MRT2Generator
 from mrtd.engine.render import render
@@ -44,7 +44,7 @@ def _steps(gen, n: int, temperature: float = 1.1) -> list[tuple[np.ndarray, np.n
 
 
 def test_step_k_is_the_one_stage_step_k_minus_1():
-    model, dec = build_demo()
+    model, dec = build_random_demo()
     one, two = MRT2Generator(model, dec, seed=5), TwoStageMRT2Generator(model, dec, seed=5)
     try:
         a, b = _steps(one, 24), _steps(two, 24)
@@ -63,7 +63,7 @@ def test_step_k_is_the_one_stage_step_k_minus_1():
 def test_history_snapshot_carries_the_frame_in_flight():
     """A loop or rewind restores a snapshot and makes the frames again: the frame decoded
     but not yet returned is part of the state, so the remade frames are the same."""
-    model, dec = build_demo()
+    model, dec = build_random_demo()
     two = TwoStageMRT2Generator(model, dec, seed=2)
     try:
         _steps(two, 10)

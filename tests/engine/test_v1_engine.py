@@ -133,9 +133,9 @@ def test_mrt2_only_controls_are_refused_naming_v1(v1, address, args):
 
 
 def test_the_same_controls_work_under_mrt2():
-    from mrtd.engine.demo import build_demo
+    from mrtd.engine.demo import build_random_demo
 
-    e = Engine(*build_demo())
+    e = Engine(*build_random_demo())
     e.post("/mrtd/note/on", 60)
     e.post("/mrtd/guidance/notes", 2.0)
     assert "chunk_frames" not in e.status() and e.controls.temperature == 1.3

@@ -9,7 +9,7 @@ import time
 import numpy as np
 import pytest
 
-from mrtd.engine.demo import build_demo
+from mrtd.engine.demo import build_random_demo
 from mrtd.engine.engine import Engine
 from mrtd.engine.render import render
 from mrtd.engine.voices import render_voices, voice_engines
@@ -20,7 +20,7 @@ SECONDS = 1.6  # 40 frames
 
 @pytest.fixture(scope="module")
 def demo():
-    return build_demo()
+    return build_random_demo()
 
 
 def voices(demo, seeds=(0, 1), tmp=None):

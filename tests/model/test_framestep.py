@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 import torch
 
-from mrtd.engine.demo import build_demo
+from mrtd.engine.demo import build_random_demo
 from mrtd.engine.engine import Engine
 from mrtd.model.mrt2.attention import Int8Weight, quantize_int8
 from mrtd.model.mrt2.codec_decoder import load_decoder
@@ -28,7 +28,7 @@ STYLE = list(range(100, 112))
 
 @pytest.fixture(scope="module")
 def demo():
-    return build_demo()
+    return build_random_demo()
 
 
 @pytest.fixture(scope="module")
@@ -167,7 +167,7 @@ def test_gumbel_noise_into_is_gumbel_noise():
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="CUDA graphs need a CUDA device (none here)")
 def test_cuda_graph_replays_the_eager_step():
     dev = torch.device("cuda")
-    model, dec = build_demo()
+    model, dec = build_random_demo()
     model, dec = model.to(dev), dec.to(dev)
     fs = FrameStep(model, dec, 2, seeds=[1, 2])
     fs.set_controls(cond=np.stack([build_cond(STYLE), build_cond([-1] * 12)]), temperature=[1.1, 0.7])

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from mrtd.engine.demo import build_demo
+from mrtd.engine.demo import build_random_demo
 from mrtd.engine.engine import Engine
 from mrtd.errors import ControlError, UserError
 from mrtd.osc_schema import NAMESPACE, SchemaError
@@ -22,7 +22,7 @@ from mrtd.remote.hub import Hub, Sender
 
 @pytest.fixture(scope="module")
 def demo():
-    return build_demo()
+    return build_random_demo()
 
 
 @pytest.fixture

@@ -9,7 +9,7 @@ import pytest
 
 link = pytest.importorskip("link")  # LinkPython-extern: pip install 'mrtd[link]'
 
-from mrtd.engine.demo import build_demo
+from mrtd.engine.demo import build_random_demo
 from mrtd.engine.engine import Engine
 from mrtd.remote.link import link_source
 
@@ -33,7 +33,7 @@ def until(e: Engine, cond, timeout: float = 10.0) -> bool:
 def test_link_source_follows_a_peer_and_leads_it():
     peer = link.Link(120.0)
     peer.enabled = True
-    e = Engine(*build_demo())
+    e = Engine(*build_random_demo())
     e.tempo.link_factory = link_source
     try:
         e.post("/mrtd/tempo/source", "link")

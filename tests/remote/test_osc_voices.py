@@ -24,7 +24,7 @@ from support.liblo import OscDump, oscsend
 from support.ports import free_port
 
 from mrtd.controls.banks import bank_name
-from mrtd.engine.demo import build_demo
+from mrtd.engine.demo import build_random_demo
 from mrtd.engine.engine import Engine
 from mrtd.remote.hub import Hub
 from mrtd.remote.loop import LoopThread
@@ -44,7 +44,7 @@ def voice_daemons(tmp: Path, n: int = N, route: bool = True) -> Iterator[list[Da
     with ExitStack() as stack:
         stack.callback(loop.stop)
         for k in range(1, n + 1):
-            engine = Engine(*build_demo(), bank_dir=tmp / f"banks{k}")  # type: ignore[arg-type]
+            engine = Engine(*build_random_demo(), bank_dir=tmp / f"banks{k}")  # type: ignore[arg-type]
             hub = Hub(engine)
             reader = PacedReader(engine)
             hub.clock = reader

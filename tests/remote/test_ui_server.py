@@ -25,7 +25,7 @@ from mrtd.audio.rings import AudioRing
 from mrtd.audio.tap import SPECTRUM_BANDS, Tap, spectrum_bytes
 from mrtd.constants import SAMPLE_RATE
 from mrtd.datadir import DataDir
-from mrtd.engine.demo import build_demo
+from mrtd.engine.demo import build_random_demo
 from mrtd.engine.engine import Engine
 from mrtd.osc_schema import NAMESPACE
 from mrtd.remote.hub import Hub, Sender
@@ -289,7 +289,7 @@ def test_local_hosts_need_no_token(daemon, monkeypatch):
 
 
 def test_a_websocket_with_the_token_may_use_guarded_addresses():
-    hub = Hub(Engine(*build_demo()))
+    hub = Hub(Engine(*build_random_demo()))
     hub.token = "t"
     assert not hub.authorised(Sender("10.1.2.3"))
     assert hub.authorised(Sender("10.1.2.3", token_ok=True))

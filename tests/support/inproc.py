@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 from pythonosc.osc_message_builder import OscMessageBuilder
 
-from mrtd.engine.demo import build_demo
+from mrtd.engine.demo import build_random_demo
 from mrtd.engine.engine import Engine
 from mrtd.osc_schema import NAMESPACE
 from mrtd.remote.hub import Hub
@@ -117,7 +117,7 @@ class Daemon:
 def running_daemon(tmp: Path, style: object = None, **server_kw: object) -> Iterator[Daemon]:
     """Engine + hub + paced reader + OSC server on 127.0.0.1, port 0 (``style``: the
     engine's StyleEncoder, default none = no MusicCoCa)."""
-    engine = Engine(*build_demo(), bank_dir=tmp / "banks", style=style)  # type: ignore[arg-type]
+    engine = Engine(*build_random_demo(), bank_dir=tmp / "banks", style=style)  # type: ignore[arg-type]
     hub = Hub(engine)
     reader = PacedReader(engine)
     hub.clock = reader
@@ -239,7 +239,7 @@ def playing_hubs(tmp: Path, n: int, stack: Any) -> list[Hub]:
     Everything stops when ``stack`` (an ExitStack) closes."""
     hubs = []
     for k in range(1, n + 1):
-        engine = Engine(*build_demo(), bank_dir=tmp / f"banks{k}")  # type: ignore[arg-type]
+        engine = Engine(*build_random_demo(), bank_dir=tmp / f"banks{k}")  # type: ignore[arg-type]
         hub = Hub(engine)
         reader = PacedReader(engine)
         hub.clock = reader

@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 from aiohttp import ClientSession
 
-from mrtd.engine.demo import build_demo
+from mrtd.engine.demo import build_random_demo
 from mrtd.engine.engine import Engine
 from mrtd.remote.hub import Hub
 from mrtd.remote.loop import LoopThread
@@ -38,7 +38,7 @@ class Running:
 @contextmanager
 def running_oscquery(banks: Path, **server_kw: Any) -> Iterator[Running]:
     """A live OSCQuery server on 127.0.0.1 (port 0) over a playing demo engine."""
-    engine = Engine(*build_demo(), bank_dir=banks)
+    engine = Engine(*build_random_demo(), bank_dir=banks)
     hub = Hub(engine)
     engine.start()
     stop = threading.Event()

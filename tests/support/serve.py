@@ -1,4 +1,4 @@
-"""`mrtd serve --demo` as users run it: a subprocess on a private jackd, its stdout
+"""`mrtd serve --demo-random` (the untrained tiny demo: bit-exact, sound without notes) as users run it: a subprocess on a private jackd, its stdout
 collected line by line."""
 
 from __future__ import annotations
@@ -16,15 +16,15 @@ from support.jack import JackServer
 
 
 class Serve:
-    """One `mrtd serve --demo` subprocess; stdout lines collected as they come."""
+    """One `mrtd serve --demo-random` subprocess; stdout lines collected as they come."""
 
     def __init__(self, server: JackServer, *args: str, wait: bool = True, tmp: Path | None = None):
         self.name = f"mrtd-{uuid.uuid4().hex[:6]}"
         env = {**server.env(), "XDG_DATA_HOME": str(tmp or Path("/tmp")), "PYTHONUNBUFFERED": "1"}
-        cmd = [sys.executable, "-m", "mrtd", "serve", "--demo", "--jack-server", server.name,
+        cmd = [sys.executable, "-m", "mrtd", "serve", "--demo-random", "--jack-server", server.name,
                "--jack-name", self.name, "--osc-port", "0", "--oscquery-port", "-1", *args]
         if "--checkpoint" in args:
-            cmd.remove("--demo")
+            cmd.remove("--demo-random")
         self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env)
         self.lines: list[str] = []
         self._new = threading.Condition()

@@ -280,8 +280,12 @@ class SpectroStreamDecoder(nn.Module):
     @torch.inference_mode()
     def forward(self, codes_or_emb: torch.Tensor, output: str = "float") -> torch.Tensor:
         """Offline decode: codes ``[B, T, Q]`` (int) or embeddings ``[B, T, F]`` -> ``[B, (T-1)*1920, 2]``."""
-        spec = self.spectrum(self._embed(codes_or_emb))[:, :, self.lookahead:]
-        return transform_output(istft(spec, self.window), output)
+        return transform_output(self.decode(self._embed(codes_or_emb)), output)
+
+    def decode(self, emb: torch.Tensor) -> torch.Tensor:
+        """Offline decode of embeddings ``[B, T, F]`` with autograd (training the demo codec):
+        ``[B, (T-1)*1920, 2]``, the raw decoder output."""
+        return istft(self.spectrum(emb)[:, :, self.lookahead:], self.window)
 
     def stream(self, codes_or_emb: torch.Tensor, state: DecoderState | None = None,
                output: str = "float") -> tuple[torch.Tensor, list[bool], DecoderState]:

@@ -106,6 +106,10 @@ class SpectroStreamEncoder(nn.Module):
     @torch.inference_mode()
     def embeddings(self, wave: torch.Tensor) -> torch.Tensor:
         """Waveform ``[B, N, 2]`` (N a multiple of 1920 for exact official framing) -> ``[B, T, F]``."""
+        return self.encode(wave)
+
+    def encode(self, wave: torch.Tensor) -> torch.Tensor:
+        """:meth:`embeddings` with autograd (training the demo codec); no inference mode."""
         spec = stft(wave).to(self.first.weight.dtype)  # [B, 4, 4T, 480]
         b, g = spec.shape[0], self.cfg.channel_splits
         x = spec.reshape(b * g, spec.shape[1] // g, *spec.shape[2:])  # stereo channels -> batch

@@ -126,6 +126,15 @@ class Depthformer(nn.Module):
         return self.encoder(cond).to(self.dtype)
 
     # ---- teacher forcing ----
+    def own_logits(self, cond: Tensor, target: Tensor) -> Tensor:
+        """:meth:`forward` with each level's own codebook only: [B,T,12,1024] float32
+        soft-capped logits of the codes (what training needs; 12x less work)."""
+        b, t, q = target.shape
+        sos = torch.zeros(b, 1, q, dtype=target.dtype, device=target.device)
+        o = self.temporal(self.embed_frame(torch.cat([sos, target[:, :-1]], 1)), self.source(cond))
+        d_in = torch.cat([o[:, :, None], self.embed(target[:, :, :-1])], 2)
+        return self.depth.own_logits(d_in.flatten(0, 1)).unflatten(0, (b, t)).float()
+
     def forward(self, cond: Tensor, target: Tensor, return_aux: bool = False):
         """cond [B,T,144], target ids [B,T,12] -> soft-capped logits [B,T,12,V] float32.
 

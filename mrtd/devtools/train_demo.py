@@ -42,10 +42,10 @@ import torch
 import torch.nn.functional as F
 
 from mrtd.constants import FRAME
+from mrtd.engine.demo import RANDOM_DEMO_CONFIG
 from mrtd.model.mrt2.codec_config import CodecConfig
 from mrtd.model.mrt2.codec_decoder import Conv, ConvT, SpectroStreamDecoder
 from mrtd.model.mrt2.codec_encoder import SpectroStreamEncoder
-from mrtd.model.mrt2.config import MRT2Config
 
 
 @dataclass(frozen=True)
@@ -73,14 +73,8 @@ class Recipe:
 
 RECIPE = Recipe()
 CODEC = CodecConfig(decoder_base_conv_depth=8, encoder_base_conv_depth=4, num_features=16, num_quantizers=12)
-CONFIG = MRT2Config(
-    name="mrt2_demo",
-    enc_dim=32, style_dim=16,
-    temporal_layers=2, temporal_dim=48, temporal_heads=2, temporal_head_dim=24, temporal_ffn=96,
-    self_window=4, cross_window=4,
-    depth_layers=2, depth_dim=32, depth_heads=2, depth_head_dim=16, depth_ffn=64,
-    codec=CODEC,
-)
+# the language model of the untrained demo (mrt2_tiny's dimensions) with this codec
+CONFIG = replace(RANDOM_DEMO_CONFIG, name="mrt2_demo", codec=CODEC)
 LOG_EPS = 1e-4
 STFT_SIZES = (2048, 1024, 512, 256, 128)
 
@@ -215,6 +209,37 @@ def _schedule(opt: torch.optim.Optimizer, lr: float, frac: float) -> None:
         grp["lr"] = lr * f
 
 
+def _train(name: str, log: Log, params: list, lr: float, betas: tuple[float, float], weight_decay: float,
+           minutes: float, batch_loss, every=None) -> int:
+    """AdamW on ``params`` for ``minutes`` of wall time (warm-up then cosine), one
+    ``batch_loss()`` a step, gradients clipped at 1; the mean loss every 50 steps goes to
+    the log (and any ``metrics`` that ``batch_loss`` returns beside it). ``every(step)``
+    runs after each step. Returns the number of steps."""
+    opt = torch.optim.AdamW(params, lr=lr, betas=betas, weight_decay=weight_decay)
+    t0, budget, step, acc = time.time(), minutes * 60, 0, []
+    while (el := time.time() - t0) < budget:
+        _schedule(opt, lr, el / budget)
+        loss, *extra = batch_loss()
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(params, 1.0)
+        opt.step()
+        acc.append([loss.item(), *extra])
+        step += 1
+        if step % 50 == 0:
+            m = np.mean(np.array(acc), 0)
+            kv = {"loss": round(float(m[0]), 4)}
+            if len(m) > 1:
+                kv["top1_level0"] = round(float(m[1]), 4)
+            log.curve(name, step, **kv, t=round(el))
+            print(f"{name} step {step} " + " ".join(f"{k} {v}" for k, v in kv.items()) + f" ({el:.0f} s)", flush=True)
+            acc = []
+        if every is not None:
+            every(step)
+    log.put(name, steps=step, wall_s=round(time.time() - t0))
+    return step
+
+
 def _trainable(*mods: torch.nn.Module) -> list[torch.nn.Parameter]:
     return [p for m in mods for p in m.parameters() if p.requires_grad]
 
@@ -226,28 +251,18 @@ def stage_codec(work: Path, log: Log, r: Recipe = RECIPE) -> None:
     enc, dec = SpectroStreamEncoder(CODEC), SpectroStreamDecoder(CODEC)
     init_codec(enc, g)
     init_codec(dec, g)
-    params = _trainable(enc, dec)
-    opt = torch.optim.AdamW(params, lr=r.codec_lr, betas=(0.8, 0.99), weight_decay=0.0)
     rng = np.random.default_rng(r.seed)
-    t0, budget, step, acc = time.time(), r.codec_minutes * 60, 0, []
-    while (el := time.time() - t0) < budget:
-        _schedule(opt, r.codec_lr, el / budget)
+
+    def batch():
         x = _crops(audio, r.codec_batch, r.crop, rng)
-        loss = codec_loss(dec, enc.encode(x), x, r.spec_weight, r.turn_weight)
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(params, 1.0)
-        opt.step()
-        acc.append(loss.item())
-        step += 1
-        if step % 50 == 0:
-            log.curve("codec", step, loss=round(float(np.mean(acc)), 4), t=round(el))
-            print(f"codec step {step} loss {np.mean(acc):.4f} ({el:.0f} s)", flush=True)
-            acc = []
+        return (codec_loss(dec, enc.encode(x), x, r.spec_weight, r.turn_weight),)
+
+    def save(step: int = 0) -> None:
         if step % 200 == 0:  # a checkpoint to look at while it trains
             torch.save({"enc": enc.state_dict(), "dec": dec.state_dict()}, work / "codec.pt")
-    torch.save({"enc": enc.state_dict(), "dec": dec.state_dict()}, work / "codec.pt")
-    log.put("codec", steps=step, wall_s=round(time.time() - t0))
+
+    _train("codec", log, _trainable(enc, dec), r.codec_lr, (0.8, 0.99), 0.0, r.codec_minutes, batch, save)
+    save()
 
 
 def _load_codec(work: Path, name: str = "codec.pt") -> tuple[SpectroStreamEncoder, SpectroStreamDecoder]:
@@ -319,32 +334,21 @@ def stage_tune(work: Path, log: Log, r: Recipe = RECIPE) -> None:
     params = list(dec.parameters())  # conv weights and biases (the RVQ table is a buffer)
     for p in params:
         p.requires_grad_(True)
-    opt = torch.optim.AdamW(params, lr=r.tune_lr, betas=(0.8, 0.99), weight_decay=0.0)
     rng = np.random.default_rng(r.seed + 1)
-    t0, budget, step, acc = time.time(), r.tune_minutes * 60, 0, []
     total = q.shape[1]
-    while (el := time.time() - t0) < budget:
-        _schedule(opt, r.tune_lr, el / budget)
+
+    def batch():
         idx = rng.integers(0, q.shape[0], r.codec_batch)
         start = rng.integers(0, total - r.crop + 1, r.codec_batch)
         e = torch.stack([q[i, s:s + r.crop] for i, s in zip(idx, start)])
         x = torch.from_numpy(np.stack([audio[i, s * FRAME:(s + r.crop) * FRAME]
                                        for i, s in zip(idx, start)]).astype(np.float32))
-        loss = codec_loss(dec, e, x, r.tune_spec_weight, r.turn_weight)
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(params, 1.0)
-        opt.step()
-        acc.append(loss.item())
-        step += 1
-        if step % 50 == 0:
-            log.curve("tune", step, loss=round(float(np.mean(acc)), 4), t=round(el))
-            print(f"tune step {step} loss {np.mean(acc):.4f} ({el:.0f} s)", flush=True)
-            acc = []
+        return (codec_loss(dec, e, x, r.tune_spec_weight, r.turn_weight),)
+
+    _train("tune", log, params, r.tune_lr, (0.8, 0.99), 0.0, r.tune_minutes, batch)
     sd = torch.load(work / "codec.pt")
     sd["dec"] = dec.state_dict()
     torch.save(sd, work / "codec_tuned.pt")
-    log.put("tune", steps=step, wall_s=round(time.time() - t0))
 
 
 # ---- 5. lm ---------------------------------------------------------------------------------
@@ -380,15 +384,12 @@ def stage_lm(work: Path, log: Log, r: Recipe = RECIPE, resume: bool = False) -> 
         r = replace(r, lm_lr=r.lm_lr / 3, lm_minutes=r.lm_more_minutes, seed=r.seed + 10)
         name = "lm_more"
     model.train()
-    params = list(model.parameters())
-    opt = torch.optim.AdamW(params, lr=r.lm_lr, betas=(0.9, 0.98), weight_decay=0.01)
     rng = np.random.default_rng(r.seed + 2)
     cfg_top = torch.tensor([40, 40, 8]) + 1
-    t0, budget, step, acc, acc_top = time.time(), r.lm_minutes * 60, 0, [], []
     total = ids.shape[1]
     off = CONFIG.num_reserved + torch.arange(12) * CONFIG.codebook_size
-    while (el := time.time() - t0) < budget:
-        _schedule(opt, r.lm_lr, el / budget)
+
+    def batch():
         b = r.lm_batch
         idx = rng.integers(0, ids.shape[0], b)
         start = rng.integers(0, total - r.lm_crop + 1, b)
@@ -399,21 +400,10 @@ def stage_lm(work: Path, log: Log, r: Recipe = RECIPE, resume: bool = False) -> 
         own = model.own_logits(c, tgt)  # [B, T, 12, 1024] soft-capped
         target = tgt - off
         loss = F.cross_entropy(own.reshape(-1, CONFIG.codebook_size), target.reshape(-1))
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(params, 1.0)
-        opt.step()
-        acc.append(loss.item())
-        acc_top.append(float((own[:, :, 0].argmax(-1) == target[:, :, 0]).float().mean()))
-        step += 1
-        if step % 50 == 0:
-            log.curve(name, step, loss=round(float(np.mean(acc)), 4), top1_level0=round(float(np.mean(acc_top)), 4),
-                      t=round(el))
-            print(f"lm step {step} loss {np.mean(acc):.4f} level-0 top-1 {np.mean(acc_top):.3f} ({el:.0f} s)",
-                  flush=True)
-            acc, acc_top = [], []
+        return loss, float((own[:, :, 0].argmax(-1) == target[:, :, 0]).float().mean())
+
+    _train(name, log, list(model.parameters()), r.lm_lr, (0.9, 0.98), 0.01, r.lm_minutes, batch)
     torch.save(model.state_dict(), work / "lm.pt")
-    log.put(name, steps=step, wall_s=round(time.time() - t0))
 
 
 # ---- 6. export -----------------------------------------------------------------------------

@@ -132,15 +132,20 @@ def test_engine_on_framestep_equals_the_eager_formula(which, tmp_path):
 
 
 def test_load_engine_cpu_float32_is_the_plain_demo():
-    """The serve tests compare a live recording with ``Engine(*build_random_demo())``: the demo
-    through load_engine must be exactly that on CPU float32."""
-    e = load_engine(None, None, True, seed=3)
-    assert e.device == torch.device("cpu") and e.model.dtype == torch.float32
-    assert e.describe() == "cpu float32" and not e.graphed and e.capture() is False
-    ref = Engine(*build_random_demo(), seed=3)
-    for x in (e, ref):
-        x.post("/mrtd/prompt/1/tokens", *STYLE, frame=4)
-    assert np.array_equal(render(e, 0.6), render(ref, 0.6))
+    """The serve tests compare a live recording with ``Engine(*build_random_demo())``: each
+    demo through load_engine must be exactly its builder's model on CPU float32."""
+    from mrtd.engine.demo import build_demo
+
+    for kind, build in (("random", build_random_demo), (True, build_demo)):
+        e = load_engine(None, None, kind, seed=3)
+        assert e.device == torch.device("cpu") and e.model.dtype == torch.float32
+        assert e.describe() == "cpu float32" and not e.graphed and e.capture() is False
+        ref = Engine(*build(), seed=3)
+        for x in (e, ref):
+            x.post("/mrtd/prompt/1/tokens", *STYLE, frame=4)
+            x.post("/mrtd/note/on", 60, frame=2)
+        assert np.array_equal(render(e, 0.6), render(ref, 0.6)), kind
+    assert e.encoder is not None  # the trained demo brings its SpectroStream encoder
 
 
 def test_device_and_dtype_options():

@@ -49,7 +49,8 @@ DEFAULT_CONTROL = "/mrtd/prompt/1/tokens " + " ".join(str(t) for t in range(100,
 FIXTURES = Path(__file__).resolve().parents[2] / "tests" / "fixtures"
 _DTYPES = ("float32", "bfloat16")
 # timed frames by size when --frames is not given: (cpu, cuda)
-_FRAMES = {"demo": (250, 2000), "demo_random": (250, 2000), "mrt2_tiny": (250, 2000), "mrt2_small": (40, 1000), "mrt2_base": (10, 300)}
+_FRAMES = {"demo": (250, 2000), "demo_random": (250, 2000), "mrt2_tiny": (250, 2000), "mrt2_small": (40, 1000),
+           "mrt2_base": (10, 300)}
 
 
 # ---- command line ----------------------------------------------------------------------
@@ -89,8 +90,13 @@ def layouts(args, device, dtype, codec_dtype) -> tuple[str, str]:
 def _build(args, dtype, codec_dtype, device, layout):
     from dataclasses import replace
 
+    from mrtd.engine.demo import DEMO_FILE, DEMO_MANIFEST, DEMO_SEED, RANDOM_DEMO_CONFIG
     from mrtd.model.mrt2.config import CONFIGS
 
+    if args.size == "demo" and not args.checkpoint:  # the trained demo: its package files
+        demo = argparse.Namespace(**{**vars(args), "checkpoint": str(DEMO_FILE), "manifest": str(DEMO_MANIFEST)})
+        model, dec, _ = _build(demo, dtype, codec_dtype, device, layout)
+        return model, dec, "demo (trained on synthetic notes, the package's weights)"
     if args.checkpoint:
         from mrtd.model.mrt2.codec_decoder import load_decoder
         from mrtd.model.mrt2.config import MRT2Config
@@ -102,16 +108,6 @@ def _build(args, dtype, codec_dtype, device, layout):
         model = load_depthformer(args.checkpoint, cfg, device=device, dtype=dtype).set_weight_layout(layout)
         dec = load_decoder(args.checkpoint, cfg.codec if cfg else None, device=device, dtype=codec_dtype)
         return model, dec, f"checkpoint {args.checkpoint} ({model.cfg.name})"
-    from mrtd.engine.demo import DEMO_FILE, DEMO_SEED, RANDOM_DEMO_CONFIG, demo_config
-
-    if args.size == "demo":
-        from mrtd.model.mrt2.codec_decoder import load_decoder
-        from mrtd.model.mrt2.depthformer import load_depthformer
-
-        cfg = demo_config()
-        model = load_depthformer(DEMO_FILE, cfg, device=device, dtype=dtype).set_weight_layout(layout)
-        dec = load_decoder(DEMO_FILE, cfg.codec, device=device, dtype=codec_dtype)
-        return model, dec, "demo (trained on synthetic notes, the package's weights)"
     if args.size == "demo_random":
         return (*random_models(RANDOM_DEMO_CONFIG, DEMO_SEED, dtype, codec_dtype, device, layout),
                 "demo_random (untrained, mrt2_tiny dims, demo seed)")

@@ -12,19 +12,21 @@ that each write into a work folder (so a stage can be rerun alone):
    real code widths), nearest codes by the official rule.
 4. ``tune``: the decoder fine-tuned on the quantised embeddings of whole pieces (what it
    will be given when the language model speaks).
-5. ``lm``: a tiny depthformer, teacher-forced on the pieces' tokens and conditioning.
+5. ``lm``: a tiny depthformer, teacher-forced on the pieces' tokens and conditioning;
+   ``lm_more``: more steps from ``lm.pt`` at a third of the learning rate.
 6. ``export``: one generation checkpoint (``params/depthformer/...`` and
-   ``params/soundstream/...``, float32) and ``encoder.safetensors``, in the official
-   layouts, read back through the official loaders before they are written out.
+   ``params/soundstream/...``, float32), ``encoder.safetensors`` and the manifest, in the
+   official layouts: the inverse of the official loaders (:func:`official_tensors`).
 
 Every stage is seeded and logs its losses to ``<work>/log.json``. The recipe (dims, steps,
-learning rates) is :data:`RECIPE`; ``--minutes`` bounds the training stages' wall time.
+learning rates) is :data:`RECIPE`; ``--minutes`` scales the training stages' wall times.
 
     python -m mrtd.devtools.train_demo --work /tmp/demo-train            # all stages
     python -m mrtd.devtools.train_demo --work /tmp/demo-train --stage lm  # one stage
 
 The shipped demo ran ``data``, ``codec`` and ``rvq`` on two threads, then ``tune`` and
-``lm`` side by side on one thread each (they are independent), then ``export``.
+``lm`` side by side on one thread each (they are independent), ``lm_more`` on two
+threads, then ``export``.
 """
 
 from __future__ import annotations
@@ -57,7 +59,6 @@ class Recipe:
     codec_batch: int = 8
     codec_lr: float = 2e-3
     spec_weight: float = 1.0  # the complex-spectrum term of codec_loss
-    turn_weight: float = 0.0  # the hop-to-hop phase-turn term of codec_loss
     codec_minutes: float = 30.0
     rvq_frames: int = 60000
     rvq_iters: int = 12
@@ -159,22 +160,10 @@ def stft_loss(y: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
     return total / len(STFT_SIZES)
 
 
-def _turns(spec: torch.Tensor) -> torch.Tensor:
-    """Per bin, how the phase turns from one 10 ms hop to the next: ``z[j+1] conj(z[j])``
-    of the magnitude-compressed spectrum ``z = |s|^0.5 e^(i phase)`` ([B, 2, n-1, 480])."""
-    b, c, n, k = spec.shape
-    s = spec.float().reshape(b, c // 2, 2, n, k)
-    z = torch.complex(s[:, :, 0], s[:, :, 1])
-    z = z / (z.abs() + 1e-3).sqrt()
-    return z[:, :, 1:] * z[:, :, :-1].conj()
-
-
-def codec_loss(dec: SpectroStreamDecoder, emb: torch.Tensor, x: torch.Tensor, spec_weight: float,
-               turn_weight: float = 0.0) -> torch.Tensor:
+def codec_loss(dec: SpectroStreamDecoder, emb: torch.Tensor, x: torch.Tensor, spec_weight: float) -> torch.Tensor:
     """Decode ``emb`` and compare with the wave ``x`` it came from: :func:`stft_loss` on the
     waves, plus ``spec_weight`` x the relative L1 distance of the decoder's own spectrum to
-    the STFT of ``x``, plus ``turn_weight`` x that of their hop-to-hop phase turns
-    (:func:`_turns`, independent of the absolute phase).
+    the STFT of ``x``.
 
     A pitch is heard only if each partial's phase turns by ``2 pi f hop`` from one STFT
     frame to the next. The synthetic notes sit on a 25 Hz grid with a fixed phase at the
@@ -188,9 +177,6 @@ def codec_loss(dec: SpectroStreamDecoder, emb: torch.Tensor, x: torch.Tensor, sp
     if spec_weight:
         target = stft(x)[:, :, :spec.shape[2]]
         loss = loss + spec_weight * (spec - target).abs().mean() / (target.abs().mean() + 1e-6)
-    if turn_weight:
-        pt, px = _turns(spec), _turns(stft(x)[:, :, :spec.shape[2]])
-        loss = loss + turn_weight * (pt - px).abs().mean() / (px.abs().mean() + 1e-6)
     return loss
 
 
@@ -255,7 +241,7 @@ def stage_codec(work: Path, log: Log, r: Recipe = RECIPE) -> None:
 
     def batch():
         x = _crops(audio, r.codec_batch, r.crop, rng)
-        return (codec_loss(dec, enc.encode(x), x, r.spec_weight, r.turn_weight),)
+        return (codec_loss(dec, enc.encode(x), x, r.spec_weight),)
 
     def save(step: int = 0) -> None:
         if step % 200 == 0:  # a checkpoint to look at while it trains
@@ -287,18 +273,20 @@ def embed_all(enc: SpectroStreamEncoder, audio: np.ndarray, chunk: int = 8) -> t
 def residual_kmeans(x: torch.Tensor, levels: int, codes: int, iters: int, g: torch.Generator) -> torch.Tensor:
     """Codebooks [levels, codes, F] by k-means of each level's residual (nearest code by
     ``-2 r.c + |c|^2``, the official rule); an empty cluster takes a random residual."""
+    def nearest(r: torch.Tensor, c: torch.Tensor) -> torch.Tensor:
+        return torch.argmin(-2.0 * (r @ c.T) + (c * c).sum(-1)[None], -1)
+
     tables, r = [], x.clone()
     for _ in range(levels):
         c = r[torch.randperm(r.shape[0], generator=g)[:codes]].clone()
         for _ in range(iters):
-            idx = torch.argmin(-2.0 * (r @ c.T) + (c * c).sum(-1)[None], -1)
+            idx = nearest(r, c)
             sums = torch.zeros_like(c).index_add_(0, idx, r)
             counts = torch.bincount(idx, minlength=codes).float()
             empty = counts == 0
             c = torch.where(empty[:, None], r[torch.randint(0, r.shape[0], (codes,), generator=g)],
                             sums / counts.clamp(min=1)[:, None])
-        idx = torch.argmin(-2.0 * (r @ c.T) + (c * c).sum(-1)[None], -1)
-        r = r - c[idx]
+        r = r - c[nearest(r, c)]
         tables.append(c)
     return torch.stack(tables)
 
@@ -343,7 +331,7 @@ def stage_tune(work: Path, log: Log, r: Recipe = RECIPE) -> None:
         e = torch.stack([q[i, s:s + r.crop] for i, s in zip(idx, start)])
         x = torch.from_numpy(np.stack([audio[i, s * FRAME:(s + r.crop) * FRAME]
                                        for i, s in zip(idx, start)]).astype(np.float32))
-        return (codec_loss(dec, e, x, r.tune_spec_weight, r.turn_weight),)
+        return (codec_loss(dec, e, x, r.tune_spec_weight),)
 
     _train("tune", log, params, r.tune_lr, (0.8, 0.99), 0.0, r.tune_minutes, batch)
     sd = torch.load(work / "codec.pt")
@@ -353,8 +341,8 @@ def stage_tune(work: Path, log: Log, r: Recipe = RECIPE) -> None:
 
 # ---- 5. lm ---------------------------------------------------------------------------------
 def init_depthformer(model, g: torch.Generator) -> None:
-    """Norm scales at 1 (the official ``1 + scale`` form would need 0: checked by name),
-    biases 0, matrices and tables normal / sqrt(fan-in)."""
+    """The random demo's scaled-normal init by parameter role (norm scales near 1,
+    matrices and tables normal / sqrt(fan-in)), with biases and per-dim scales at 0."""
     from mrtd.engine.demo import _fill_depthformer
 
     _fill_depthformer(model, g)
@@ -516,8 +504,9 @@ def main(argv: list[str] | None = None) -> None:
     log = Log(work)
     r = RECIPE
     if a.minutes is not None:
-        k = a.minutes / (r.codec_minutes + r.tune_minutes + r.lm_minutes)
-        r = replace(r, codec_minutes=r.codec_minutes * k, tune_minutes=r.tune_minutes * k, lm_minutes=r.lm_minutes * k)
+        timed = ("codec_minutes", "tune_minutes", "lm_minutes", "lm_more_minutes")
+        k = a.minutes / sum(getattr(r, f) for f in timed)
+        r = replace(r, **{f: getattr(r, f) * k for f in timed})
     log.put("recipe", **asdict(r), torch=torch.__version__)
     log.put(f"threads_{a.stage}", threads=a.threads)
     for name, fn in STAGES.items():

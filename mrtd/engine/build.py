@@ -29,9 +29,9 @@ def load_engine(checkpoint: str | None, config: str | None, demo: bool | str | N
     as the official. ``graph``: on
     CUDA, the frame is captured as a CUDA graph after its warm-up (eager, with a logged
     warning, if capture fails). Weight layouts: the faster one measured for the device
-    and dtype for checkpoints (``best_layout``, ``best_codec_layout``); the demo keeps its
-    construction layouts (no gain at its size, and CPU float32 stays ``build_demo()``
-    bit for bit).
+    and dtype for checkpoints (``best_layout``, ``best_codec_layout``); the demos keep their
+    builders' layouts (no gain at their size, and CPU float32 stays ``build_demo()`` /
+    ``build_random_demo()`` bit for bit).
 
     The SpectroStream encoder (audio prefill) is ``encoder`` if given, else
     ``encoder.safetensors`` found beside the checkpoint or in the official resources

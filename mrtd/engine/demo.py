@@ -126,4 +126,5 @@ def demo_notice(kind: str | bool) -> str:
     if kind == "random":
         return "DEMO MODEL (--demo-random): untrained weights, the output is noise-like, not music"
     return ("DEMO MODEL: a tiny model trained on synthetic notes, not MRT2, there to hear the pipeline "
-            "work: play MIDI notes (or /mrtd/notes/...), /mrtd/drums 1, style tokens per timbre family")
+            "work: it sounds while MIDI notes (or /mrtd/note/on) are held and its timbre follows style "
+            "tokens, but it is not yet in tune and ignores /mrtd/drums")

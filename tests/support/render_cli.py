@@ -16,7 +16,7 @@ def write_events(path: Path, lines: list[tuple[int, str, list]]) -> Path:
 
 
 def render_demo(*args: object) -> None:
-    """``mrtd render --demo ARGS --format float --quiet``; fails the test with its stderr."""
-    r = subprocess.run([sys.executable, "-m", "mrtd", "render", "--demo-random", *(str(a) for a in args), "--format", "float",
-                        "--quiet"], capture_output=True, text=True, timeout=300, check=False)
+    """``mrtd render --demo-random ARGS --format float --quiet``; fails the test with its stderr."""
+    r = subprocess.run([sys.executable, "-m", "mrtd", "render", "--demo-random", *(str(a) for a in args),
+                        "--format", "float", "--quiet"], capture_output=True, text=True, timeout=300, check=False)
     assert r.returncode == 0, r.stderr

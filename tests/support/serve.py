@@ -1,5 +1,5 @@
-"""`mrtd serve --demo-random` (the untrained tiny demo: bit-exact, sound without notes) as users run it: a subprocess on a private jackd, its stdout
-collected line by line."""
+"""`mrtd serve --demo-random` (the untrained tiny demo: bit-exact, sound without notes) as
+users run it: a subprocess on a private jackd, its stdout collected line by line."""
 
 from __future__ import annotations
 

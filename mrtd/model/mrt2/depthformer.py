@@ -129,11 +129,18 @@ class Depthformer(nn.Module):
     def own_logits(self, cond: Tensor, target: Tensor) -> Tensor:
         """:meth:`forward` with each level's own codebook only: [B,T,12,1024] float32
         soft-capped logits of the codes (what training needs; 12x less work)."""
+        d_in, _ = self._teacher(cond, target)
+        return self.depth.own_logits(d_in.flatten(0, 1)).unflatten(0, target.shape[:2]).float()
+
+    def _teacher(self, cond: Tensor, target: Tensor) -> tuple[Tensor, dict[str, Tensor]]:
+        """Teacher forcing up to the depth stack: its input [B,T,12,Dt] and the stages."""
         b, t, q = target.shape
+        src = self.source(cond)
         sos = torch.zeros(b, 1, q, dtype=target.dtype, device=target.device)
-        o = self.temporal(self.embed_frame(torch.cat([sos, target[:, :-1]], 1)), self.source(cond))
+        x = self.embed_frame(torch.cat([sos, target[:, :-1]], 1))
+        o = self.temporal(x, src)
         d_in = torch.cat([o[:, :, None], self.embed(target[:, :, :-1])], 2)
-        return self.depth.own_logits(d_in.flatten(0, 1)).unflatten(0, (b, t)).float()
+        return d_in, {"source": src, "temporal_in": x, "temporal_out": o}
 
     def forward(self, cond: Tensor, target: Tensor, return_aux: bool = False):
         """cond [B,T,144], target ids [B,T,12] -> soft-capped logits [B,T,12,V] float32.
@@ -141,15 +148,10 @@ class Depthformer(nn.Module):
         Frame t sees targets of frames < t (SOS before frame 0) in the temporal stack and
         levels < q of frame t in the depth stack.
         """
-        b, t, q = target.shape
-        src = self.source(cond)
-        sos = torch.zeros(b, 1, q, dtype=target.dtype, device=target.device)
-        x = self.embed_frame(torch.cat([sos, target[:, :-1]], 1))
-        o = self.temporal(x, src)
-        d_in = torch.cat([o[:, :, None], self.embed(target[:, :, :-1])], 2)
-        logits = self.depth(d_in.flatten(0, 1)).unflatten(0, (b, t)).float()
+        d_in, aux = self._teacher(cond, target)
+        logits = self.depth(d_in.flatten(0, 1)).unflatten(0, target.shape[:2]).float()
         if return_aux:
-            return logits, {"source": src.float(), "temporal_in": x.float(), "temporal_out": o.float()}
+            return logits, {k: v.float() for k, v in aux.items()}
         return logits
 
     # ---- streaming ----

@@ -164,7 +164,7 @@ def _score(kind: str, frames: int, rng: np.random.Generator) -> tuple[list[Note]
     root = int(rng.integers(0, 12))
     scale = SCALES["major" if rng.random() < 0.6 else "minor"]
     notes: list[Note] = []
-    playing = np.zeros(frames, bool)  # where the music (and, if asked, the drums) plays
+    playing = np.zeros(frames, bool)  # where the music plays (the drums keep their own schedule)
     # sections of music and gaps of silence, so that nothing asked means nothing heard
     f = int(rng.integers(0, 20))
     while f < frames:
@@ -216,7 +216,21 @@ def _score(kind: str, frames: int, rng: np.random.Generator) -> tuple[list[Note]
     return kept, playing, bpm
 
 
-def _drum_track(frames: int, playing: np.ndarray, bpm: float, rng: np.random.Generator) -> list[tuple[int, str]]:
+def _drum_schedule(frames: int, on: bool, rng: np.random.Generator) -> np.ndarray:
+    """Per frame, whether the drums are asked for: the whole piece, or (half the pieces)
+    switched at one to three frames at least a second apart, so the model hears drums
+    start when they are asked for and stop when they are not, notes or no notes."""
+    sched = np.full(frames, on)
+    if rng.random() < 0.5 and frames > 100:
+        cuts = np.sort(rng.choice(np.arange(25, frames - 25, 25), int(rng.integers(1, 4)), replace=False))
+        for c in cuts:
+            sched[c:] = ~sched[c:]
+    return sched
+
+
+def _drum_track(asked: np.ndarray, bpm: float, rng: np.random.Generator) -> list[tuple[int, str]]:
+    """Kick, snare and hat hits on the beat's eighths wherever the drums are asked for."""
+    frames = len(asked)
     beat = 60.0 / bpm * 25.0
     hits = []
     eighth = 0
@@ -224,7 +238,7 @@ def _drum_track(frames: int, playing: np.ndarray, bpm: float, rng: np.random.Gen
         f = int(round(eighth * beat / 2))
         if f >= frames:
             break
-        if playing[f]:
+        if asked[f]:
             pos = eighth % 8
             if pos in (0, 4) or (pos == 7 and rng.random() < 0.2):
                 hits.append((f, "kick"))
@@ -241,7 +255,8 @@ def render_piece(seed: int, seconds: float = 8.0, *, kind: str | None = None, fa
                  mask_style: bool | None = None, mask_drums: bool | None = None) -> Piece:
     """One seeded piece. Unset choices are drawn from the seed: the kind (a band, one held
     note at a time, chords), the timbre family, whether drums play (and whether their
-    conditioning is given or left to the model), the note tracker's onset mode and unmask
+    conditioning is given or left to the model; ``drums`` is how the piece starts, and half
+    the pieces switch them on or off on the way), the note tracker's onset mode and unmask
     width, and whether the style tokens are given."""
     rng = np.random.default_rng(seed)
     frames = int(round(seconds * 25))
@@ -259,7 +274,8 @@ def render_piece(seed: int, seconds: float = 8.0, *, kind: str | None = None, fa
     for n in notes:
         x, at = render_note(n, name, rng)
         audio[at:at + len(x)] += x
-    hits = _drum_track(frames, playing, bpm, rng) if drums else []
+    asked = _drum_schedule(frames, drums, rng)
+    hits = _drum_track(asked, bpm, rng)
     drums_playing = np.zeros(frames, bool)
     for f, kind_ in hits:
         x = render_drum(kind_, rng, float(rng.uniform(0.6, 1.0)))
@@ -278,7 +294,7 @@ def render_piece(seed: int, seconds: float = 8.0, *, kind: str | None = None, fa
         ons.setdefault(n.start, []).append(n.pitch)
         offs.setdefault(n.end, []).append(n.pitch)
     style = np.full(12, -1) if mask_style else family_tokens(family)
-    drum_value = np.full(frames, -1 if mask_drums else (1 if drums else 0), np.int8)
+    drum_value = np.full(frames, -1, np.int8) if mask_drums else asked.astype(np.int8)
     cond = np.zeros((frames, 144), np.int32)
     states = np.zeros((frames, 128), np.int8)
     for f in range(frames):

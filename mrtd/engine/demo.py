@@ -127,4 +127,5 @@ def demo_notice(kind: str | bool) -> str:
         return "DEMO MODEL (--demo-random): untrained weights, the output is noise-like, not music"
     return ("DEMO MODEL: a tiny model trained on synthetic notes, not MRT2, there to hear the pipeline "
             "work: it sounds while MIDI notes (or /mrtd/note/on) are held and its timbre follows style "
-            "tokens, but it is not yet in tune and ignores /mrtd/drums")
+            "tokens, and /mrtd/drums on plays drums on their own; it is not yet in tune, its drums barely "
+            "sound over held notes, and unasked it murmurs at about -36 dBFS")

@@ -198,7 +198,8 @@ def _schedule(opt: torch.optim.Optimizer, lr: float, frac: float) -> None:
 
 def _train(name: str, log: Log, params: list, lr: float, betas: tuple[float, float], weight_decay: float,
            minutes: float, batch_loss, every=None) -> int:
-    """AdamW on ``params`` for ``minutes`` of wall time (warm-up then cosine), one
+    """AdamW on ``params`` (parameters, or parameter groups whose optional ``scale``
+    multiplies the learning rate) for ``minutes`` of wall time (warm-up then cosine), one
     ``batch_loss()`` a step, gradients clipped at 1; the mean loss every 50 steps goes to
     the log (and any ``metrics`` that ``batch_loss`` returns beside it). ``every(step)``
     runs after each step. Returns the number of steps."""

@@ -204,8 +204,6 @@ def _train(name: str, log: Log, params: list, lr: float, betas: tuple[float, flo
     the log (and any ``metrics`` that ``batch_loss`` returns beside it). ``every(step)``
     runs after each step. Returns the number of steps."""
     groups = params if isinstance(params[0], dict) else [{"params": params}]
-    for grp in groups:
-        grp.setdefault("scale", 1.0)
     opt = torch.optim.AdamW(groups, lr=lr, betas=betas, weight_decay=weight_decay)
     params = [p for grp in groups for p in grp["params"]]
     t0, budget, step, acc = time.time(), minutes * 60, 0, []

@@ -1,5 +1,6 @@
 """The codec stage on other runtimes, side by side on one core (issue 17): eager PyTorch
-(float32, bfloat16), ``torch.compile`` and OpenVINO (float32, bfloat16 precision hint),
+(float32, bfloat16; each with its conv weights packed for oneDNN once, the default on a
+CPU, and reordered per call as before), ``torch.compile`` and OpenVINO (float32, bfloat16 precision hint),
 each streaming the same random tokens through the mrt2_small-shaped decoder (random
 weights); the median time of a step after warm-up, and the SNR of the audio against
 eager float32. With two stages on two cores the codec on one core is the floor of the
@@ -28,6 +29,7 @@ import torch
 from mrtd.devtools.bench import build_models
 from mrtd.devtools.bench_env import environment
 from mrtd.model.mrt2.codec_decoder import place, transform_output
+from mrtd.model.mrt2.framestep import set_codec_layout
 from mrtd.model.mrt2.rvq import ids_to_codes
 from mrtd.model.mrt2.stft import istft_step
 
@@ -115,12 +117,16 @@ def main() -> None:
                            codec_layout="default", streams=1)
     _, dec32, what = build_models(args, torch.float32, torch.float32, torch.device("cpu"))
     dec16 = place(copy.deepcopy(dec32), "cpu", torch.bfloat16)
+    packed32 = set_codec_layout(copy.deepcopy(dec32), "packed")
+    packed16 = set_codec_layout(copy.deepcopy(dec16), "packed")
     g = torch.Generator().manual_seed(1)
     codes = [torch.randint(0, 1024, (1, 12), generator=g) for _ in range(a.frames)]
     ref, _ = torch_eager(dec32, codes)
     rows = {}
     runs = [("torch eager float32", lambda: torch_eager(dec32, codes)),
             ("torch eager bfloat16", lambda: torch_eager(dec16, codes)),
+            ("torch eager float32 packed", lambda: torch_eager(packed32, codes)),
+            ("torch eager bfloat16 packed", lambda: torch_eager(packed16, codes)),
             ("torch.compile float32", lambda: torch_compiled(dec32, codes)),
             ("openvino float32", lambda: openvino(dec32, codes, "f32")),
             ("openvino bf16 hint", lambda: openvino(dec32, codes, "bf16"))]

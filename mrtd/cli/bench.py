@@ -53,9 +53,9 @@ def add_bench(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
     p.add_argument("--layout", choices=("auto", "row", "col"), default="auto",
                    help="memory layout of the projection matrices (default auto: col for CPU float32 "
                    "with <= 3 streams, else row)")
-    p.add_argument("--codec-layout", choices=("auto", "default", "channels_last"), default="auto",
-                   help="memory format of the codec conv weights (default auto: channels_last for CPU "
-                   "float32, else default)")
+    p.add_argument("--codec-layout", choices=("auto", "packed", "default", "channels_last"), default="auto",
+                   help="layout of the codec conv weights (default auto: packed for oneDNN once on a CPU, "
+                   "else default)")
     p.add_argument("--streams", type=int, default=1, help="independent streams in one batched step")
     p.add_argument("--frames", type=int, help="timed frames (default by size and device)")
     p.add_argument("--warmup", type=int, help="untimed frames first (default: attention window + 8); v1: "

@@ -759,6 +759,8 @@ def _layout_of(model) -> str:
 def _codec_layout_of(dec) -> str:
     import torch
 
+    if dec.in_unit.conv.packs is not None:
+        return "packed"
     w = dec.in_unit.conv.weight
     last = not w.is_contiguous() and w.is_contiguous(memory_format=torch.channels_last)
     return "channels_last" if last else "default"

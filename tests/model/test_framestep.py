@@ -4,6 +4,7 @@ replay the eager step (GPU only); the int8 weight-only option."""
 
 from __future__ import annotations
 
+import copy
 import os
 from dataclasses import fields
 from pathlib import Path
@@ -243,12 +244,42 @@ def test_weight_layouts_change_memory_not_results(tiny):
     try:
         assert model.temporal.layers[0].ffn.w1.is_contiguous()
         row, audio_last = run()
+        set_codec_layout(dec, "packed")
+        _, audio_packed = run()
     finally:
         model.set_weight_layout("col")
         set_codec_layout(dec, "default")
     assert (col - row).abs().max() <= 1e-5 and (audio_default - audio_last).abs().max() <= 1e-6
+    assert (audio_default - audio_packed).abs().max() <= 1e-6
     with pytest.raises(ValueError):
         model.set_weight_layout("diagonal")
+    with pytest.raises(ValueError):
+        set_codec_layout(dec, "diagonal")
+
+
+def test_packed_codec_is_the_same_primitive_and_follows_its_weights(tiny):
+    """bfloat16 convs run through oneDNN either way: packing once gives the same bits as
+    F.conv2d's per-call reorder; a weight changed in place (a reload) is packed again, and
+    a decode with autograd (training the demo codec) never uses the packs."""
+    from mrtd.model.mrt2.codec_decoder import place
+    from mrtd.model.mrt2.framestep import set_codec_layout
+
+    _, dec32 = tiny
+    dec = place(copy.deepcopy(dec32), "cpu", torch.bfloat16)
+    codes = torch.from_numpy(np.load(FIX / "ref_mrt2_tiny_float32.npz")["ss_codes"])
+    plain = dec.stream(codes)[0]
+    set_codec_layout(dec, "packed")
+    assert torch.equal(dec.stream(codes)[0], plain)
+    assert all(len(m.packs.by_shape) for m in dec.modules() if getattr(m, "packs", None) is not None)
+    with torch.no_grad():
+        dec.out_conv.weight.mul_(0.5)  # as load_official's in-place copy would
+    halved = dec.stream(codes)[0]
+    set_codec_layout(dec, "default")
+    assert torch.equal(dec.stream(codes)[0], halved) and not torch.equal(halved, plain)
+    set_codec_layout(dec, "packed")
+    emb = dec.rvq.codes_to_embeddings(codes).float().requires_grad_(True)
+    dec.decode(emb.to(torch.bfloat16)).float().sum().backward()  # autograd: unpacked convs
+    assert emb.grad is not None and emb.grad.abs().sum() > 0
 
 
 @pytest.mark.slow

@@ -112,14 +112,16 @@ def main(argv: list[str] | None = None) -> None:
 
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--json", metavar="FILE", help="write the figures (with the environment) here")
-    ap.add_argument("--seeds", type=int, default=3, help="seeds per pitch check (default 3)")
+    ap.add_argument("--seeds", type=int, default=3, help="seeds per pitch, drums and silence check (default 3)")
     a = ap.parse_args(argv)
     res: dict[str, Any] = {"bench": "demo music checks", "environment": environment()}
     res["pitch"] = {str(s): pitch_check(seed=s) for s in range(a.seeds)}
     res["pitch_by_family"] = {f: pitch_check(family=f) for f in FAMILIES}
     res["drums"] = drums_check()
+    res["drums_by_seed"] = {str(s): drums_check(seed=s) for s in range(a.seeds)}
     res["timbre"] = timbre_check()
     res["silence"] = silence_check()
+    res["silence_by_seed"] = {str(s): silence_check(seed=s) for s in range(a.seeds)}
     res["speed"] = speed_check()
     text = json.dumps(res, indent=1)
     print(text)

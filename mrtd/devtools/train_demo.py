@@ -13,10 +13,13 @@ that each write into a work folder (so a stage can be rerun alone):
 4. ``tune``: the decoder fine-tuned on the quantised embeddings of whole pieces (what it
    will be given when the language model speaks).
 5. ``lm``: a tiny depthformer, teacher-forced on the pieces' tokens and conditioning;
-   ``lm_more``: more steps from ``lm.pt`` at a third of the learning rate.
+   ``lm_more``: more steps from ``lm.pt`` at a third of the learning rate;
+   ``lm_robust``: more again with scheduled sampling (a share of the past frames it sees
+   are its own draws at temperature 1.3), so it comes back from its own stray draws.
 6. ``export``: one generation checkpoint (``params/depthformer/...`` and
    ``params/soundstream/...``, float32), ``encoder.safetensors`` and the manifest, in the
-   official layouts: the inverse of the official loaders (:func:`official_tensors`).
+   official layouts: the inverse of the official loaders (:func:`official_tensors`). The
+   manifest also carries the demo's own sampling default (``defaults``: temperature 1.0).
 
 Every stage is seeded and logs its losses to ``<work>/log.json``. The recipe (dims, steps,
 learning rates) is :data:`RECIPE`; ``--minutes`` scales the training stages' wall times.
@@ -25,8 +28,8 @@ learning rates) is :data:`RECIPE`; ``--minutes`` scales the training stages' wal
     python -m mrtd.devtools.train_demo --work /tmp/demo-train --stage lm  # one stage
 
 The shipped demo ran ``data``, ``codec`` and ``rvq`` on two threads, ``tune`` on one thread
-(it and ``lm`` are independent and may run side by side), ``lm`` and ``lm_more`` on two
-threads, then ``export``.
+(it and ``lm`` are independent and may run side by side), ``lm``, ``lm_more`` and
+``lm_robust`` on two threads, then ``export``.
 """
 
 from __future__ import annotations
@@ -71,6 +74,11 @@ class Recipe:
     cond_table_lr_scale: float = 30.0  # the note/drum rows' learning rate, x lm_lr (see stage_lm)
     lm_minutes: float = 20.0
     lm_more_minutes: float = 12.0  # --stage lm_more: resumed from lm.pt
+    robust_minutes: float = 30.0  # --stage lm_robust: resumed from lm.pt, scheduled sampling
+    robust_mix: float = 0.3  # share of past tokens replaced by the model's own samples
+    robust_temperature: float = 1.3  # ... drawn as the engine draws them by default
+    robust_top_k: int = 40
+    demo_temperature: float = 1.0  # the manifest's sampling default for the engine (see sampling_defaults)
 
 
 RECIPE = Recipe()
@@ -357,7 +365,17 @@ def init_depthformer(model, g: torch.Generator) -> None:
                 p.zero_()
 
 
-def stage_lm(work: Path, log: Log, r: Recipe = RECIPE, resume: bool = False) -> None:
+def sample_own(own: torch.Tensor, temperature: float, top_k: int, g: torch.Generator) -> torch.Tensor:
+    """Codes drawn from own-codebook logits ``[..., 1024]`` as the engine's sampler draws
+    them (temperature, top-k, Gumbel-max)."""
+    z = own / temperature
+    kth = z.topk(top_k, -1).values[..., -1:]
+    z = z.masked_fill(z < kth, float("-inf"))
+    u = torch.rand(z.shape, generator=g).clamp_(1e-20, 1.0)
+    return (z - torch.log(-torch.log(u))).argmax(-1)
+
+
+def stage_lm(work: Path, log: Log, r: Recipe = RECIPE, resume: bool = False, robust: bool = False) -> None:
     from mrtd.model.mrt2.depthformer import Depthformer
     from mrtd.model.mrt2.rvq import codes_to_ids
 
@@ -373,8 +391,10 @@ def stage_lm(work: Path, log: Log, r: Recipe = RECIPE, resume: bool = False) -> 
     name = "lm"
     if resume:  # more steps from lm.pt: a fresh schedule from a third of the learning rate
         model.load_state_dict(torch.load(work / "lm.pt"))
-        r = replace(r, lm_lr=r.lm_lr / 3, lm_minutes=r.lm_more_minutes, seed=r.seed + 10)
-        name = "lm_more"
+        r = replace(r, lm_lr=r.lm_lr / 3, lm_minutes=r.robust_minutes if robust else r.lm_more_minutes,
+                    seed=r.seed + (20 if robust else 10))
+        name = "lm_robust" if robust else "lm_more"
+    mix = r.robust_mix if robust else 0.0
     model.train()
     rng = np.random.default_rng(r.seed + 2)
     cfg_top = torch.tensor([40, 40, 8]) + 1
@@ -389,8 +409,13 @@ def stage_lm(work: Path, log: Log, r: Recipe = RECIPE, resume: bool = False) -> 
         c = torch.stack([cond_t[i, s:s + r.lm_crop] for i, s in zip(idx, start)])
         # guidance bins are inputs the controls change; the demo learns to ignore them
         c[..., 141:144] = 7 + (torch.rand(b, 1, 3) * cfg_top).long().expand(-1, r.lm_crop, -1)
-        own = model.own_logits(c, tgt)  # [B, T, 12, 1024] soft-capped
         target = tgt - off
+        past = None
+        if mix > 0:  # scheduled sampling: the temporal stack sees some of its own draws
+            with torch.no_grad():
+                drawn = sample_own(model.own_logits(c, tgt), r.robust_temperature, r.robust_top_k, g) + off
+            past = torch.where(torch.rand(tgt.shape, generator=g) < mix, drawn, tgt)
+        own = model.own_logits(c, tgt, past)  # [B, T, 12, 1024] soft-capped
         loss = F.cross_entropy(own.reshape(-1, CONFIG.codebook_size), target.reshape(-1))
         return loss, float((own[:, :, 0].argmax(-1) == target[:, :, 0]).float().mean())
 
@@ -445,7 +470,8 @@ def manifest() -> dict:
     codec["mults"] = list(codec["mults"])
     cfg["spectrostream"] = codec
     m = {"size": CONFIG.name, "model": "mrtd demo: tiny MRT2 architecture trained on synthetic notes (not MRT2)",
-         "training": "python -m mrtd.devtools.train_demo (recipe in its RECIPE)", "config": cfg}
+         "training": "python -m mrtd.devtools.train_demo (recipe in its RECIPE)", "config": cfg,
+         "defaults": {"temperature": RECIPE.demo_temperature}}
     if MRT2Config.from_manifest(m) != CONFIG:
         raise ValueError("the manifest does not read back as the demo's config")
     return m
@@ -496,8 +522,16 @@ def stage_lm_more(work: Path, log: Log, r: Recipe = RECIPE) -> None:
     stage_lm(work, log, r, resume=True)
 
 
+def stage_lm_robust(work: Path, log: Log, r: Recipe = RECIPE) -> None:
+    """More language-model steps from ``lm.pt`` with scheduled sampling: the temporal
+    stack sees a share (``robust_mix``) of its own draws at the default temperature in
+    place of the true past frames, and learns to come back (the shipped demo: after
+    ``lm_more`` its draws at temperature 1.3 strayed from silence and never returned)."""
+    stage_lm(work, log, r, resume=True, robust=True)
+
+
 STAGES = {"data": stage_data, "codec": stage_codec, "rvq": stage_rvq, "tune": stage_tune, "lm": stage_lm,
-          "lm_more": stage_lm_more}
+          "lm_more": stage_lm_more, "lm_robust": stage_lm_robust}
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -514,7 +548,7 @@ def main(argv: list[str] | None = None) -> None:
     log = Log(work)
     r = RECIPE
     if a.minutes is not None:
-        timed = ("codec_minutes", "tune_minutes", "lm_minutes", "lm_more_minutes")
+        timed = ("codec_minutes", "tune_minutes", "lm_minutes", "lm_more_minutes", "robust_minutes")
         k = a.minutes / sum(getattr(r, f) for f in timed)
         r = replace(r, **{f: getattr(r, f) * k for f in timed})
     log.put("recipe", **asdict(r), torch=torch.__version__)

@@ -120,6 +120,10 @@ def load_engine(checkpoint: str | None, config: str | None, demo: bool | str | N
         from mrtd.model.mrt2.framestep import best_codec_layout, set_codec_layout
 
         model = load_depthformer(checkpoint, cfg, device=dev, dtype=lm_dtype)  # in its best_layout
+        if config:
+            from mrtd.model.mrt2.config import sampling_defaults
+
+            model.sampling_defaults = sampling_defaults(config)
         dec = load_decoder(checkpoint, cfg.codec if cfg else None, device=dev, dtype=codec_dtype)
         set_codec_layout(dec, best_codec_layout(dev, codec_dtype))
         kw["encoder"] = _find_encoder(checkpoint, encoder, dev, codec_dtype)

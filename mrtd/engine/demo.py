@@ -93,11 +93,13 @@ def build_demo(*, device: torch.device | str = "cpu",
     official-layout checkpoint by the official loaders (``dtype``: the language model's
     compute dtype; the codec float32; both on ``device``)."""
     from mrtd.model.mrt2.codec_decoder import load_decoder
+    from mrtd.model.mrt2.config import sampling_defaults
     from mrtd.model.mrt2.depthformer import load_depthformer
 
     log.info("demo model: tiny, trained on synthetic notes (not MRT2)")
     cfg = demo_config()
     model = load_depthformer(DEMO_FILE, cfg, device=device, dtype=dtype)
+    model.sampling_defaults = sampling_defaults(DEMO_MANIFEST)  # its engine starts there (temperature 1.0)
     return model, load_decoder(DEMO_FILE, cfg.codec, device=device)
 
 
@@ -126,6 +128,6 @@ def demo_notice(kind: str | bool) -> str:
     if kind == "random":
         return "DEMO MODEL (--demo-random): untrained weights, the output is noise-like, not music"
     return ("DEMO MODEL: a tiny model trained on synthetic notes, not MRT2, there to hear the pipeline "
-            "work: it sounds while MIDI notes (or /mrtd/note/on) are held and its timbre follows style "
-            "tokens, and /mrtd/drums on plays drums on their own; it is not yet in tune, its drums barely "
-            "sound over held notes, and unasked it murmurs at about -36 dBFS")
+            "work: it sounds while MIDI notes (or /mrtd/note/on) are held, its timbre follows style tokens, "
+            "/mrtd/drums on adds drums, and it falls silent when nothing is asked (at its own default "
+            "temperature 1.0); it is not yet in tune: every note comes out as a low buzz")

@@ -45,6 +45,12 @@ class MRT2Generator:
         self.graph_error: str | None = None  # why CUDA graph capture failed, if it did
         self._out = np.zeros((1, FRAME, 2), np.float32)  # the step's audio at output scale
 
+    @property
+    def defaults(self) -> dict[str, Any]:
+        """Controls this model's engine starts at instead of the schema's (its manifest's
+        ``defaults``: the trained demo's temperature)."""
+        return dict(getattr(self.model, "sampling_defaults", {}))
+
     # ---- the step ----------------------------------------------------------------------
     def step(self, controls: FrameControls) -> Block:
         fs = self.fs

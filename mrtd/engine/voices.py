@@ -179,6 +179,11 @@ class VoiceGenerator:
         self._single: MRT2Generator | None = None  # a private one-stream step for prefills
         self.graph_error: str | None = None
 
+    @property
+    def defaults(self) -> dict[str, Any]:
+        """The model's own starting controls (see :attr:`MRT2Generator.defaults`)."""
+        return dict(getattr(self.model, "sampling_defaults", {}))
+
     # ---- the step ------------------------------------------------------------------------
     def step(self, controls: FrameControls) -> Block:
         tokens, audio, valid = self.batch.step(self.row, controls)

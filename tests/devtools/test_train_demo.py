@@ -66,15 +66,15 @@ def test_residual_kmeans_lowers_the_error_level_by_level():
 def test_every_stage_on_a_small_recipe(tmp_path):
     r = replace(td.RECIPE, pieces=6, seconds=8.0, crop=8, codec_batch=2, codec_minutes=0.03, rvq_frames=1200,
                 rvq_iters=1, tune_minutes=0.02, lm_crop=8, lm_batch=2, lm_minutes=0.03,
-                lm_more_minutes=0.02)
+                lm_more_minutes=0.02, robust_minutes=0.02)
     log = td.Log(tmp_path)
     for stage in td.STAGES.values():
         stage(tmp_path, log, r)
     out = tmp_path / "export"
     td.export(tmp_path, out, log)
     data = json.loads((tmp_path / "log.json").read_text())
-    assert {"data", "codec", "rvq", "tune", "lm", "lm_more", "export"} <= set(data)
-    assert all(data[s]["steps"] >= 1 for s in ("codec", "tune", "lm", "lm_more"))
+    assert {"data", "codec", "rvq", "tune", "lm", "lm_more", "lm_robust", "export"} <= set(data)
+    assert all(data[s]["steps"] >= 1 for s in ("codec", "tune", "lm", "lm_more", "lm_robust"))
 
     # the official loaders read the export back as what was trained
     cfg = MRT2Config.from_manifest(out / "demo.manifest.json")
@@ -97,3 +97,25 @@ def test_every_stage_on_a_small_recipe(tmp_path):
     audio = np.load(tmp_path / "data.npz")["audio"][:1].astype(np.float32)
     same = (enc(torch.from_numpy(audio)).short() == codes[:1]).float().mean()
     assert same > 0.99  # batch size may round a near tie the other way
+
+
+def test_scheduled_sampling_draws_as_the_engine_and_feeds_the_temporal_stack():
+    g = torch.Generator().manual_seed(3)
+    own = torch.randn(2, 5, 12, 1024, generator=g) * 3
+    drawn = td.sample_own(own, 1.3, 40, g)
+    top = own.topk(40, -1).indices
+    assert (top == drawn[..., None]).any(-1).all()  # never outside the top-k
+    assert torch.equal(td.sample_own(own, 1e-4, 40, g), own.argmax(-1))  # a cold draw is the argmax
+    model = Depthformer(td.CONFIG)
+    td.init_depthformer(model, g)
+    model.encoder.init_buffers("cpu")
+    off = td.CONFIG.num_reserved + torch.arange(12) * td.CONFIG.codebook_size
+    tgt = torch.randint(0, 1024, (2, 6, 12), generator=g) + off
+    cond = torch.zeros(2, 6, 144, dtype=torch.long)
+    with torch.no_grad():
+        plain = model.own_logits(cond, tgt)
+        assert torch.equal(model.own_logits(cond, tgt, tgt), plain)
+        past = tgt.clone()
+        past[:, 2] = (past[:, 2] - off + 1) % 1024 + off  # frame 2 drawn otherwise: frames 0-2 unchanged
+        moved = model.own_logits(cond, tgt, past)
+    assert torch.equal(moved[:, :3], plain[:, :3]) and not torch.allclose(moved[:, 3:], plain[:, 3:])

@@ -42,7 +42,9 @@ class Packs:
     ``F.conv2d`` on the CPU reorders the weight into that layout on every call: at one
     codec frame a call, most of the decoder's big low-resolution convs (up to 19 MB of
     bfloat16 weights for 28 output positions) spent 5x longer reordering than computing.
-    The packed call is the same oneDNN primitive, so its output is the same bit for bit.
+    The packed call is the same oneDNN primitive, so where ``F.conv2d`` ran oneDNN too
+    (bfloat16) the output is the same bit for bit; small float32 convs that PyTorch ran
+    through its own im2col path now run in oneDNN (rounding only: 1e-6 on the tiny codec).
     A streaming decoder sees a fixed shape per conv; up to ``LIMIT`` shapes are kept (an
     offline decode of another length runs unpacked). Training never uses them, and a
     weight that changed (loaded in place, or replaced) is packed again.
@@ -54,6 +56,7 @@ class Packs:
         self.transposed = transposed
         self.by_shape: dict[tuple[int, ...], torch.Tensor] = {}
         self.source: tuple[int, int] = (0, -1)  # (data_ptr, version) of the weight packed
+        self.failed = False
 
     def get(self, x: torch.Tensor, weight: torch.Tensor, stride: Pair) -> torch.Tensor | None:
         if torch.is_grad_enabled() or x.device.type != "cpu" or x.dtype != weight.dtype:
@@ -64,13 +67,17 @@ class Packs:
             self.source = source
         key = tuple(x.shape)
         w = self.by_shape.get(key)
-        if w is None and len(self.by_shape) < self.LIMIT:
+        if w is None and len(self.by_shape) < self.LIMIT and not self.failed:
             mk = torch.ops.mkldnn
-            if self.transposed:
-                w = mk._reorder_convolution_transpose_weight(weight, [0, 0], [0, 0], list(stride), [1, 1], 1,
-                                                             list(key))
-            else:
-                w = mk._reorder_convolution_weight(weight, [0, 0], list(stride), [1, 1], 1, list(key))
+            try:
+                if self.transposed:
+                    w = mk._reorder_convolution_transpose_weight(weight, [0, 0], [0, 0], list(stride), [1, 1], 1,
+                                                                 list(key))
+                else:
+                    w = mk._reorder_convolution_weight(weight, [0, 0], list(stride), [1, 1], 1, list(key))
+            except (RuntimeError, NotImplementedError):  # a oneDNN build without it: stay unpacked
+                self.failed = True
+                return None
             self.by_shape[key] = w
         return w
 

@@ -105,6 +105,25 @@ class MRT2Config:
             raise ConfigError(f"config lacks or has a bad official field: {e!r}") from None
 
 
+def sampling_defaults(src: str | os.PathLike | Mapping[str, Any]) -> dict[str, Any]:
+    """A manifest's ``defaults`` object (mrtd's own field beside the official ones): the
+    sampling a model was made for, which its engine starts at instead of the schema's
+    (``temperature`` 0-4, ``top_k`` 1-1024). The trained demo has one (temperature 1.0:
+    at MRT2's 1.3 its tiny language model strays from silence); official files have none."""
+    d = src if isinstance(src, Mapping) else json.loads(Path(src).read_text())
+    raw = d.get("defaults", {})
+    out: dict[str, Any] = {}
+    for key, value in raw.items():
+        if key == "temperature" and isinstance(value, (int, float)) and 0.0 <= value <= 4.0:
+            out[key] = float(value)
+        elif key == "top_k" and isinstance(value, int) and 1 <= value <= 1024:
+            out[key] = value
+        else:
+            raise ConfigError(f"manifest defaults: {key}={value!r} is not a temperature in [0, 4] or top_k in "
+                              "[1, 1024]")
+    return out
+
+
 def _from_spec(c: Mapping[str, Any], name: str) -> MRT2Config:
     enc, tmp, dep = c["encoder_size"], c["decoder_temporal_size"], c["decoder_depth_size"]
     ins = c["input_configs"]

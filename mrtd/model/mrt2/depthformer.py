@@ -126,18 +126,21 @@ class Depthformer(nn.Module):
         return self.encoder(cond).to(self.dtype)
 
     # ---- teacher forcing ----
-    def own_logits(self, cond: Tensor, target: Tensor) -> Tensor:
+    def own_logits(self, cond: Tensor, target: Tensor, past: Tensor | None = None) -> Tensor:
         """:meth:`forward` with each level's own codebook only: [B,T,12,1024] float32
-        soft-capped logits of the codes (what training needs; 12x less work)."""
-        d_in, _ = self._teacher(cond, target)
+        soft-capped logits of the codes (what training needs; 12x less work). ``past``
+        (default ``target``): the frames the temporal stack sees, so training can show it
+        the model's own samples where it will meet them (scheduled sampling)."""
+        d_in, _ = self._teacher(cond, target, past)
         return self.depth.own_logits(d_in.flatten(0, 1)).unflatten(0, target.shape[:2]).float()
 
-    def _teacher(self, cond: Tensor, target: Tensor) -> tuple[Tensor, dict[str, Tensor]]:
+    def _teacher(self, cond: Tensor, target: Tensor, past: Tensor | None = None) -> tuple[Tensor, dict[str, Tensor]]:
         """Teacher forcing up to the depth stack: its input [B,T,12,Dt] and the stages."""
         b, t, q = target.shape
+        past = target if past is None else past
         src = self.source(cond)
         sos = torch.zeros(b, 1, q, dtype=target.dtype, device=target.device)
-        x = self.embed_frame(torch.cat([sos, target[:, :-1]], 1))
+        x = self.embed_frame(torch.cat([sos, past[:, :-1]], 1))
         o = self.temporal(x, src)
         d_in = torch.cat([o[:, :, None], self.embed(target[:, :, :-1])], 2)
         return d_in, {"source": src, "temporal_in": x, "temporal_out": o}

@@ -69,7 +69,7 @@ def test_a_manifest_sets_the_models_own_sampling_defaults(tmp_path):
         assert plain.controls.temperature == 1.3
     finally:
         plain.stop()
-    for bad in ({"temperature": 9}, {"top_k": 0}, {"guidance": 2.0}):
+    for bad in ({"temperature": 9}, {"top_k": 0}, {"top_k": True}, {"guidance": 2.0}):
         p = tmp_path / "m.json"
         p.write_text(json.dumps({"defaults": bad}))
         with pytest.raises(ConfigError, match="manifest defaults"):

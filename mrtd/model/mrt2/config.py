@@ -114,9 +114,10 @@ def sampling_defaults(src: str | os.PathLike | Mapping[str, Any]) -> dict[str, A
     raw = d.get("defaults", {})
     out: dict[str, Any] = {}
     for key, value in raw.items():
-        if key == "temperature" and isinstance(value, (int, float)) and 0.0 <= value <= 4.0:
+        number = isinstance(value, (int, float)) and not isinstance(value, bool)
+        if key == "temperature" and number and 0.0 <= value <= 4.0:
             out[key] = float(value)
-        elif key == "top_k" and isinstance(value, int) and 1 <= value <= 1024:
+        elif key == "top_k" and number and isinstance(value, int) and 1 <= value <= 1024:
             out[key] = value
         else:
             raise ConfigError(f"manifest defaults: {key}={value!r} is not a temperature in [0, 4] or top_k in "

@@ -508,11 +508,12 @@ def test_future_bundle_lands_later_and_on_one_frame(daemon, dump):
     try:
         t_sent = time.time()
         t = t_sent + 1.0
-        udp_send(daemon.port, _bundle(t, pyosc("/mrtd/seed/rotation", ("i", 4242)),
-                                      pyosc("/mrtd/guidance/drums", ("f", 5.0)),
-                                      pyosc("/mrtd/unmask_width", ("i", 3)),  # unknown: refused at once
-                                      pyosc("/mrtd/notes/unmask_width", ("i", 3))))
-        got = exchange(daemon, dump, lambda: None)
+        bundle = _bundle(t, pyosc("/mrtd/seed/rotation", ("i", 4242)),
+                         pyosc("/mrtd/guidance/drums", ("f", 5.0)),
+                         pyosc("/mrtd/unmask_width", ("i", 3)),  # unknown: refused at once
+                         pyosc("/mrtd/notes/unmask_width", ("i", 3)))
+        # sent inside the exchange: it drains the dump first, which could swallow a quick refusal
+        got = exchange(daemon, dump, lambda: udp_send(daemon.port, bundle))
         assert errors_in(got, "/mrtd/unmask_width"), got
         assert time.time() < t and daemon.hub.value("/mrtd/seed/rotation") == (0,)
         assert daemon.wait_value("/mrtd/seed/rotation", (4242,)) == (4242,)

@@ -366,13 +366,15 @@ def init_depthformer(model, g: torch.Generator) -> None:
 
 
 def sample_own(own: torch.Tensor, temperature: float, top_k: int, g: torch.Generator) -> torch.Tensor:
-    """Codes drawn from own-codebook logits ``[..., 1024]`` as the engine's sampler draws
-    them (temperature, top-k, Gumbel-max)."""
-    z = own / temperature
-    kth = z.topk(top_k, -1).values[..., -1:]
-    z = z.masked_fill(z < kth, float("-inf"))
-    u = torch.rand(z.shape, generator=g).clamp_(1e-20, 1.0)
-    return (z - torch.log(-torch.log(u))).argmax(-1)
+    """Codes drawn from own-codebook logits ``[..., 1024]`` by the engine's own sampler
+    (top-k, then Gumbel-max at ``temperature``), its noise from ``g``."""
+    from mrtd.model.mrt2.sampler import gumbel_noise_into, sample_level
+
+    flat = own.reshape(-1, own.shape[-1])
+    n = flat.shape[0]
+    noise = gumbel_noise_into([g], torch.empty(1, *flat.shape))[0]
+    codes = sample_level(flat, torch.full((n,), float(temperature)), torch.full((n,), int(top_k)), noise)
+    return codes.reshape(own.shape[:-1])
 
 
 def stage_lm(work: Path, log: Log, r: Recipe = RECIPE, resume: bool = False, robust: bool = False) -> None:

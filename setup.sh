@@ -25,6 +25,8 @@ PY=${PYTHON:-python3}
 need_apt=""
 command -v jackd >/dev/null || need_apt="$need_apt jackd2"
 command -v oscsend >/dev/null || need_apt="$need_apt liblo-tools"
+# a C compiler builds the native int8 kernel of the CPU fast path (mrtd/model/mrt2/int8_kernel.py)
+command -v cc >/dev/null || need_apt="$need_apt gcc libc6-dev"
 if [ -n "$testing" ]; then
     command -v chromium >/dev/null || need_apt="$need_apt chromium"
     command -v chromedriver >/dev/null || need_apt="$need_apt chromium-driver"

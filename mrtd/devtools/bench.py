@@ -698,6 +698,8 @@ def run_bench(args: argparse.Namespace) -> int:
     if args.latency:
         latency = _latency(args, model, dec, device, log)
 
+    from mrtd.model.mrt2.int8_kernel import kernel_name
+
     env = environment(str(device), args.dtype)
     env.update(_env_extra(torch, device))
     result: dict[str, Any] = {
@@ -707,6 +709,7 @@ def run_bench(args: argparse.Namespace) -> int:
         "params": {"language_model": n_params(model), "codec": n_params(dec)},
         "setup": {"size": None if args.checkpoint else args.size, "device": str(device), "dtype": args.dtype,
                   "codec_dtype": args.codec_dtype, "int8": quant == "int8", "quant": quant, "streams": args.streams,
+                  "int8_kernel": kernel_name() if quant else None,
                   "weight_layout": _layout_of(model), "codec_layout": _codec_layout_of(dec), "gc_frozen": True,
                   "frames": frames, "warmup": warmup,
                   "threads": lm_threads + codec_threads if args.two_stage else torch.get_num_threads(),

@@ -16,6 +16,8 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from mrtd.model.mrt2 import int8_kernel
+
 INVALID_LOGIT = -1e9  # value given to invisible keys (official _INVALID_LOGIT_VALUE)
 _INV_SOFTPLUS0 = 1.442695041  # 1 / softplus(0)
 
@@ -61,8 +63,9 @@ class Int8Weight(nn.Module):
     """A weight-only int8 matrix ``[out, in]`` with one scale per output row (symmetric,
     ``|w| max / 127``), used in place of a compute-dtype weight by :func:`linear`.
 
-    CPU: ``torch._weight_int8pack_mm`` (int8 weights, bfloat16 activations, float32
-    accumulation: a quarter of float32's weight bytes). Elsewhere (or for shapes that kernel
+    CPU: int8 weights, bfloat16 activations, float32 accumulation (a quarter of float32's
+    weight bytes), by :mod:`mrtd.model.mrt2.int8_kernel` where it applies (one thread, up
+    to 4 rows), else ``torch._weight_int8pack_mm``. Elsewhere (or for shapes that kernel
     does not take) the weight is dequantised per call: correct, and smaller in memory, but
     not faster without a fused kernel.
     """
@@ -87,7 +90,10 @@ class Int8Weight(nn.Module):
         k = q.shape[-1]
         if x.device.type == "cpu" and x.dtype == torch.bfloat16 and k % 16 == 0:
             # the packed kernel gives wrong numbers for in-widths that are not multiples of 16
-            y = torch._weight_int8pack_mm(x.reshape(-1, k).contiguous(), q, scale.to(x.dtype))
+            x2, s = x.reshape(-1, k).contiguous(), scale.to(x.dtype)
+            y = int8_kernel.matmul(x2, q, s)  # the native loop where it applies: twice as fast
+            if y is None:
+                y = torch._weight_int8pack_mm(x2, q, s)
             return y.reshape(*x.shape[:-1], q.shape[0])
         return F.linear(x, q.to(x.dtype)) * scale.to(x.dtype)
 
@@ -120,8 +126,12 @@ def attend(
     """q [B,Tq,H,Dh], k/v [B,Tk,H,Dh], mask bool broadcastable to [B,H,Tq,Tk] -> [B,Tq,H*Dh].
 
     The sink logit is the raw (unscaled) query times the float32 sink key, in float32.
+    Both products round to the compute dtype; on the CPU bfloat16 ones are computed in
+    float32 first (:func:`product_dtype`).
     """
-    logits = torch.einsum("bqhd,bkhd->bhqk", q * query_scale(per_dim_scale, q.shape[-1], q.dtype), k)
+    md = product_dtype(q)
+    logits = torch.einsum("bqhd,bkhd->bhqk", (q * query_scale(per_dim_scale, q.shape[-1], q.dtype)).to(md),
+                          k.to(md)).to(q.dtype)
     if mask is not None:
         logits = logits.masked_fill(~mask, INVALID_LOGIT)
     logits = logits.float()
@@ -130,7 +140,16 @@ def attend(
         logits = torch.cat([sink, logits], -1)
         v = torch.cat([sink_v.to(v.dtype).expand(v.shape[0], 1, -1, -1), v], 1)
     p = torch.softmax(logits, -1).to(q.dtype)
-    return torch.einsum("bhqk,bkhd->bqhd", p, v).flatten(-2)
+    return torch.einsum("bhqk,bkhd->bqhd", p.to(md), v.to(md)).to(q.dtype).flatten(-2)
+
+
+def product_dtype(t: Tensor) -> torch.dtype:
+    """The dtype attention's batched products run in. On the CPU, PyTorch's bfloat16 batched
+    matmul at these sizes (one query row, 12-144 keys, head width 128) took 4-9x longer than
+    float32's (51-221 against 14-26 us, one thread, Xeon); products of bfloat16 values are
+    exact in float32 and both accumulate in float32, so the upcast result rounded back to
+    bfloat16 is the same product, summed in another order."""
+    return torch.float32 if t.dtype == torch.bfloat16 and t.device.type == "cpu" else t.dtype
 
 
 class Attention(nn.Module):

@@ -2,8 +2,8 @@
 codec) for the CPU.
 
 ``int8``: :class:`~mrtd.model.mrt2.attention.Int8Weight`, one symmetric scale per output
-row, run by ``torch._weight_int8pack_mm`` (int8 weights, bfloat16 activations, float32
-accumulation). ``int4``: :class:`Int4Weight`, asymmetric 4-bit groups along the input
+row, run by the native loop of :mod:`mrtd.model.mrt2.int8_kernel` (one thread) or
+``torch._weight_int8pack_mm`` (int8 weights, bfloat16 activations, float32 accumulation). ``int4``: :class:`Int4Weight`, asymmetric 4-bit groups along the input
 width (``INT4_GROUP`` columns, one bfloat16 scale and zero per group and row), run by
 ``torch.ops.aten._weight_int4pack_mm_for_cpu``. Both kernels want bfloat16 activations:
 with float32 activations they were 4-25x slower than plain float32 here (2-core Zen 4, one
@@ -22,6 +22,7 @@ from __future__ import annotations
 import torch
 from torch import Tensor, nn
 
+from mrtd.model.mrt2 import int8_kernel
 from mrtd.model.mrt2.attention import FFN, INT8_WEIGHTS, Attention, Int8Weight
 
 MODES = ("int8", "int4")
@@ -94,6 +95,7 @@ def quantize_lm(model: nn.Module, mode: str, group: int = INT4_GROUP) -> nn.Modu
                 else:
                     setattr(m, name, Int8Weight(w))
     model.quant = mode
+    int8_kernel.library()  # build the native kernel now, at load time, not on the first frame
     return model
 
 

@@ -1,0 +1,171 @@
+"""The native int8 matrix-vector kernel (``int8_gemv.c``): built once on this machine, then
+called through ctypes.
+
+At one frame per call the quantised language model is a chain of matrix-vector products
+whose cost is reading the weights. ``torch._weight_int8pack_mm`` reads them at about half
+the speed one core can stream (measured on the project's 2-core Xeon: 5.5 against 10 GB/s
+for a 4096x1024 matrix from memory; benchmarks/README.md), and no maintained CPU library
+measured better without also quantising the activations (fbgemm's dynamic int8, oneDNN's
+qlinear: those lose agreement with float32). So the loop is ours, ~100 lines of C.
+
+It is compiled with the system's C compiler (``$CC``, else ``cc``) and ``-march=native``
+into ``$XDG_CACHE_HOME/mrtd/kernels`` (``~/.cache/mrtd/kernels``), named by a hash of the
+source, the compiler and this CPU's flags, so a changed file, compiler or machine builds
+anew and a shared home never loads a library built for another CPU. The build takes well
+under a second and happens when a model is quantised, never on the audio path. Without a
+compiler, on a CPU without AVX2, or with ``MRTD_INT8_KERNEL=torch``, PyTorch's kernel is
+used; :func:`kernel_name` says which ran, and benchmarks record it.
+
+ctypes releases the GIL during the call, so the two-stage engine's codec thread runs
+beside it. The kernel is single-threaded: it is used where torch would run the product on
+one thread (the two-stage engine's language-model stage, ``--threads 1``); with more
+intra-op threads, and inside ``torch.compile`` graphs, PyTorch's kernel runs.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import hashlib
+import logging
+import os
+import platform
+import shutil
+import subprocess
+import tempfile
+import threading
+from pathlib import Path
+
+import torch
+from torch import Tensor
+
+log = logging.getLogger("mrtd.model")
+
+SOURCE = Path(__file__).with_name("int8_gemv.c")
+MAX_ROWS = 4  # MRTD_MAX_ROWS in the C file
+MAX_SCRATCH = 32768  # MRTD_MAX_SCRATCH: rows * in-width
+ENV = "MRTD_INT8_KERNEL"  # "torch" turns the native kernel off
+BUILD_TIMEOUT_S = 120
+
+_lock = threading.Lock()
+_state: dict[str, object] = {}  # "lib": the loaded library or None; "why": why not
+native = False  # the library is loaded (read by compiled graphs at trace time)
+
+
+def cache_dir() -> Path:
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "mrtd" / "kernels"
+
+
+def _compiler() -> str | None:
+    cc = os.environ.get("CC") or "cc"
+    return shutil.which(cc)
+
+
+def _cpu_flags() -> str:
+    """This CPU's feature flags (Linux), so a library built for one CPU is never loaded on another."""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith(("flags", "Features")):
+                return line
+    except OSError:
+        pass
+    return platform.machine()
+
+
+def _build(cc: str) -> Path:
+    src = SOURCE.read_bytes()
+    version = subprocess.run([cc, "--version"], capture_output=True, text=True, timeout=30).stdout
+    key = hashlib.sha256(src + version.encode() + _cpu_flags().encode()).hexdigest()[:16]
+    out = cache_dir() / f"int8_gemv-{key}.so"
+    if out.exists():
+        return out
+    out.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    fd, tmp = tempfile.mkstemp(suffix=".so", dir=out.parent)
+    os.close(fd)
+    try:
+        cmd = [cc, "-O3", "-march=native", "-fPIC", "-shared", "-o", tmp, str(SOURCE)]
+        r = subprocess.run(cmd, capture_output=True, text=True, timeout=BUILD_TIMEOUT_S)
+        if r.returncode != 0:
+            raise OSError(f"{' '.join(cmd)} failed: {r.stderr.strip()[-400:]}")
+        os.replace(tmp, out)  # atomic: a second process building the same key is harmless
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+    return out
+
+
+def library() -> ctypes.CDLL | None:
+    """The loaded kernel, building it on first use; None (and a logged reason, once) when it
+    cannot be had here."""
+    if "lib" in _state:
+        return _state["lib"]  # type: ignore[return-value]
+    with _lock:
+        if "lib" in _state:
+            return _state["lib"]  # type: ignore[return-value]
+        lib, why = None, ""
+        if os.environ.get(ENV, "").lower() == "torch":
+            why = f"{ENV}=torch"
+        elif (cc := _compiler()) is None:
+            why = "no C compiler (cc or $CC) to build it"
+        else:
+            try:
+                lib = ctypes.CDLL(str(_build(cc)))
+                lib.mrtd_int8_gemv.restype = ctypes.c_int
+                lib.mrtd_int8_gemv.argtypes = [ctypes.c_void_p] * 4 + [ctypes.c_int] * 3
+                if lib.mrtd_int8_isa() < 1:
+                    lib, why = None, "this CPU has neither AVX-512 nor AVX2"
+            except (OSError, subprocess.SubprocessError) as e:
+                lib, why = None, f"build failed: {e}"
+        if lib is None:
+            log.info(f"int8 kernel: PyTorch's, about 20% slower per frame ({why}; gcc or clang builds the native one)")
+        _state.update(lib=lib, why=why)
+        global native
+        native = lib is not None
+        return lib
+
+
+def kernel_name() -> str:
+    """Which int8 kernel a one-thread product runs: ``native avx512``, ``native avx2`` or ``torch (why)``."""
+    lib = library()
+    if lib is None:
+        return f"torch ({_state.get('why')})"
+    return "native avx512" if lib.mrtd_int8_isa() == 2 else "native avx2"
+
+
+def reset() -> None:
+    """Forget the loaded state (tests: a changed environment is read again)."""
+    global native
+    with _lock:
+        _state.clear()
+        native = False
+
+
+def matmul(x: Tensor, q: Tensor, scale: Tensor) -> Tensor | None:
+    """``x [M, K] bfloat16 @ q[N, K].T * scale[N]`` in bfloat16 by the native kernel, or None
+    where it does not apply (then the caller runs PyTorch's). Inside ``torch.compile`` it
+    is the opaque op ``mrtd::int8_mm``, which decides the same way when it runs."""
+    m, k = x.shape
+    if torch.compiler.is_compiling():
+        return torch.ops.mrtd.int8_mm(x, q, scale) if native else None  # a plain global: no graph break
+    if m > MAX_ROWS or m * k > MAX_SCRATCH or torch.get_num_threads() != 1:
+        return None
+    lib = _state.get("lib") if "lib" in _state else library()
+    if lib is None or not q.is_contiguous() or scale.dtype != torch.bfloat16 or not scale.is_contiguous():
+        return None
+    y = torch.empty(m, q.shape[0], dtype=torch.bfloat16)
+    if lib.mrtd_int8_gemv(x.data_ptr(), q.data_ptr(), scale.data_ptr(), y.data_ptr(), m, q.shape[0], k) != 0:
+        return None
+    return y
+
+
+@torch.library.custom_op("mrtd::int8_mm", mutates_args=())
+def int8_mm(x: Tensor, q: Tensor, scale: Tensor) -> Tensor:
+    """The int8 product as one op a compiled graph calls: the native kernel where it applies
+    at run time (one thread, few rows), else PyTorch's."""
+    y = matmul(x, q, scale)
+    return torch._weight_int8pack_mm(x, q, scale) if y is None else y
+
+
+@int8_mm.register_fake
+def _(x: Tensor, q: Tensor, scale: Tensor) -> Tensor:
+    return x.new_empty(x.shape[0], q.shape[0])

@@ -131,11 +131,13 @@ class Daemon:
             engines = load_voices(n_voices, a.checkpoint, a.manifest, demo, a.seed, a.encoder,
                                   per_voice=per_voice, **common)
         e = engines[0]
+        from mrtd.model.mrt2.quant import weight_count
+
         if demo:
             from mrtd.engine.demo import demo_notice
 
             self.say(demo_notice(demo))
-        self.say(f"model {e.cfg.name} ({sum(p.numel() for p in e.model.parameters()) / 1e6:.1f}M parameters, "
+        self.say(f"model {e.cfg.name} ({weight_count(e.model) / 1e6:.1f}M parameters, "
                  f"{e.describe()}, {torch.get_num_threads()} thread(s)) from {e.source}")
         if n_voices > 1:
             self.say(f"{n_voices} voices in one batched step, seeds {a.seed}..{a.seed + n_voices - 1}; voice n "

@@ -126,15 +126,6 @@ def stream_conds(cfg, streams: int, seed: int) -> np.ndarray:
     return np.stack([build_cond(rng.integers(0, 1024, cfg.style_channels)) for _ in range(streams)])
 
 
-def n_params(module) -> int:
-    """Parameters, counting int8/int4-quantised matrices (buffers) too; not the RVQ table."""
-    from mrtd.model.mrt2.quant import Int4Weight
-
-    return sum(p.numel() for p in module.parameters()) + sum(
-        b.numel() for n, b in module.named_buffers() if n.endswith(".int8")) + sum(
-        m.out_features * m.in_features for m in module.modules() if isinstance(m, Int4Weight))
-
-
 # ---- statistics ----------------------------------------------------------------------------
 def summary(ms, streams: int = 1) -> dict[str, float]:
     """Frame-time figures (ms) and the rates they imply; RTF = frames/s / 25 per stream."""
@@ -699,6 +690,7 @@ def run_bench(args: argparse.Namespace) -> int:
         latency = _latency(args, model, dec, device, log)
 
     from mrtd.model.mrt2.int8_kernel import kernel_name
+    from mrtd.model.mrt2.quant import weight_count
 
     env = environment(str(device), args.dtype)
     env.update(_env_extra(torch, device))
@@ -706,7 +698,7 @@ def run_bench(args: argparse.Namespace) -> int:
         "benchmark": "mrtd bench",
         "command": "mrtd " + " ".join(shlex.quote(a) for a in getattr(args, "argv", None) or sys.argv[1:]),
         "model": what, "config_name": cfg.name,
-        "params": {"language_model": n_params(model), "codec": n_params(dec)},
+        "params": {"language_model": weight_count(model), "codec": weight_count(dec)},
         "setup": {"size": None if args.checkpoint else args.size, "device": str(device), "dtype": args.dtype,
                   "codec_dtype": args.codec_dtype, "int8": quant == "int8", "quant": quant, "streams": args.streams,
                   "int8_kernel": kernel_name() if quant else None,

@@ -21,7 +21,7 @@ from mrtd.errors import UserError
 from mrtd.model.mrt2.attention import Int8Weight
 from mrtd.model.mrt2.config import MRT2Config
 from mrtd.model.mrt2.depthformer import load_depthformer
-from mrtd.model.mrt2.quant import Int4Weight, can_int4, quantize_lm
+from mrtd.model.mrt2.quant import Int4Weight, can_int4, quantize_lm, weight_count
 
 ROOT = Path(__file__).resolve().parents[2]
 FIX = ROOT / "tests" / "fixtures"
@@ -151,3 +151,26 @@ def test_verify_cli_int8():
     assert out["tf_top1_agreement"] >= out["bfloat16_tf_top1_agreement"] >= 0.97
     assert out["tolerances"]["tf_top1_agreement"] == TOP1_GATE and out["tf_logits_max_abs"] < 0.5
     assert out["quantised_matrices"]["int8"] > 0
+
+
+@pytest.mark.parametrize("mode", ["int8", "int4"])
+def test_quantised_model_keeps_its_size(mode):
+    """The size quoted at start-up counts the quantised matrices (buffers, not parameters):
+    an int8 mrt2_small was announced as 22.9M parameters instead of 230M."""
+    from mrtd.engine.demo import random_models
+
+    cfg = MRT2Config.from_manifest(FIX / "mrt2_tiny.manifest.json")
+    model, _ = random_models(cfg, 0, torch.bfloat16)
+    before = weight_count(model)
+    assert before == sum(p.numel() for p in model.parameters())
+    if mode == "int4":  # widths that take int4 groups, so both kinds are counted
+        for m in model.modules():
+            for name in ("w1", "w2"):
+                w = getattr(m, name, None)
+                if isinstance(w, torch.nn.Parameter) and can_int4(w.data, 16):
+                    delattr(m, name)
+                    setattr(m, name, Int4Weight(w.data, 16))
+    quantize_lm(model, "int8")
+    assert any(isinstance(m, Int4Weight) for m in model.modules()) == (mode == "int4")
+    assert weight_count(model) == before
+    assert sum(p.numel() for p in model.parameters()) < before

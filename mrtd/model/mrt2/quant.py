@@ -109,3 +109,11 @@ def quant_counts(model: nn.Module) -> dict[str, int]:
     kernel cannot take the shape: on the tiny reference model, every matrix)."""
     mods = list(model.modules())
     return {"int8": sum(isinstance(m, Int8Weight) for m in mods), "int4": sum(isinstance(m, Int4Weight) for m in mods)}
+
+
+def weight_count(module: nn.Module) -> int:
+    """Parameters, counting int8/int4-quantised matrices (held as buffers) too; not the RVQ
+    table (what a model's size is quoted in)."""
+    return sum(p.numel() for p in module.parameters()) + sum(
+        b.numel() for n, b in module.named_buffers() if n.endswith(".int8")) + sum(
+        m.out_features * m.in_features for m in module.modules() if isinstance(m, Int4Weight))

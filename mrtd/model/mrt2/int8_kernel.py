@@ -117,7 +117,7 @@ def library() -> ctypes.CDLL | None:
             except (OSError, subprocess.SubprocessError) as e:
                 lib, why = None, f"build failed: {e}"
         if lib is None:
-            log.info(f"int8 kernel: PyTorch's, about 20% slower per frame ({why}; gcc or clang builds the native one)")
+            log.info(f"int8 kernel: PyTorch's, about 10% slower per frame ({why}; gcc or clang builds the native one)")
         _state.update(lib=lib, why=why)
         global native
         native = lib is not None

@@ -327,7 +327,7 @@ class Daemon:
     def _say_speed(self) -> None:
         """The real-time factor of this machine, measured on the loaded model before the
         first frame is heard; a clear warning when it cannot keep up."""
-        from mrtd.engine.speed import TIMED_FRAMES, expected_rtf
+        from mrtd.engine.speed import TIMED_FRAMES, expected_rtf, speed_tips
 
         self.rtf = expected_rtf(self.engine)
         if self.rtf is None:
@@ -336,9 +336,8 @@ class Daemon:
         self.say(f"speed: {self.rtf:.2f}x real time{each} on this machine ({TIMED_FRAMES} frames measured now)")
         if self.rtf < 1.0:
             self.say(f"WARNING: this machine makes frames slower than they play ({self.rtf:.2f}x real time): the "
-                     "audio will break up, and a larger --latency-ms only delays it. Use a GPU (--device cuda), "
-                     "a smaller model, fewer voices, --dtype int8 on a CPU, or 'mrtd render' to make the "
-                     "audio offline")
+                     "audio will break up, and a larger --latency-ms only delays it. Try "
+                     + "; ".join(speed_tips(self.engine)))
 
     def _start_network(self) -> None:
         from mrtd.remote.loop import LoopThread

@@ -57,3 +57,20 @@ def expected_rtf(engine: Any, frames: int = TIMED_FRAMES) -> float | None:
 def _sync(fs: Any) -> None:
     if fs.on_cuda:
         torch.cuda.synchronize(fs.device)
+
+
+def speed_tips(engine: Any) -> list[str]:
+    """What could make this engine faster, for the warning below 1x: only what it does not
+    use already (on the CPU: --compile, then int8), then the ways round it."""
+    from mrtd.model.mrt2.quant import quant_of
+
+    fs = _frame_step(engine)
+    tips = []
+    if fs is not None and fs.device.type == "cpu":
+        if not fs.compiled:
+            tips.append("--compile (the language model compiled for this CPU: mrt2_small went from 0.53x to "
+                        "0.69-0.77x on a 2-core Xeon; 1-2 minutes of compiling the first time, seconds later)")
+        if quant_of(engine.model) is None:
+            tips.append("--dtype int8")
+    return tips + ["a GPU (--device cuda)", "a smaller model", "fewer voices",
+                   "'mrtd render' to make the audio offline"]

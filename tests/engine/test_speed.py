@@ -22,3 +22,21 @@ def test_measuring_the_speed_changes_nothing_heard():
     again = voice_engines(*demo, [4, 5], max_wait_s=None)
     for a, b in zip(render_voices(voices, 0.8), render_voices(again, 0.8)):
         assert np.array_equal(a, b)
+
+
+def test_tips_below_real_time_name_only_what_is_not_in_use():
+    """The warning's advice for a CPU engine: --compile and int8 while they are not on;
+    once the model is int8, only --compile and the ways round it."""
+    import torch
+
+    from mrtd.engine.speed import speed_tips
+    from mrtd.model.mrt2.quant import quantize_lm
+
+    model, dec = build_random_demo()
+    tips = speed_tips(Engine(model, dec, seed=0))
+    assert tips[0].startswith("--compile") and "--dtype int8" in tips
+    assert "'mrtd render' to make the audio offline" in tips
+    q, qdec = build_random_demo(dtype=torch.bfloat16)
+    quantize_lm(q, "int8")
+    tips = speed_tips(Engine(q, qdec, seed=0))
+    assert tips[0].startswith("--compile") and "--dtype int8" not in tips

@@ -150,7 +150,13 @@ class MRT2Generator:
             where += f" ({torch.cuda.get_device_name(dev)})"
         text = f"{where} {name(self.model.dtype)}"
         if getattr(self.model, "quant", None):
-            text = f"{where} {self.model.quant} weights, {name(self.model.dtype)} activations"
+            from mrtd.model.mrt2.int8_kernel import kernel_name
+
+            kernel = ""
+            if self.model.quant == "int8" and dev.type == "cpu":
+                k = kernel_name()
+                kernel = f" ({k} kernel)" if k.startswith("native") else f" (PyTorch's kernel: {k[7:-1]})"
+            text = f"{where} {self.model.quant} weights{kernel}, {name(self.model.dtype)} activations"
         codec = self.decoder.in_first.weight.dtype
         if codec != self.model.dtype:
             text += f", codec {name(codec)}"

@@ -5,7 +5,12 @@ more threads or rows than it takes) run PyTorch's kernel and say why."""
 
 from __future__ import annotations
 
+import json
+import os
 import shutil
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 import torch
@@ -127,8 +132,6 @@ def test_more_rows_or_threads_than_it_takes_run_pytorch_kernel(fresh, one_thread
 def test_compiled_graph_calls_the_kernel_without_a_break(fresh, one_thread):
     """Under torch.compile the kernel is the opaque op mrtd::int8_mm: the temporal and depth
     steps of an int8 model still trace to one graph each (dynamo only; Inductor not run)."""
-    from pathlib import Path
-
     from mrtd.engine.demo import random_models
     from mrtd.model.mrt2.config import MRT2Config
     from mrtd.model.mrt2.framestep import FrameStep
@@ -164,3 +167,19 @@ def test_startup_line_names_the_kernel(fresh, monkeypatch):
     monkeypatch.setenv(int8_kernel.ENV, "torch")
     int8_kernel.reset()
     assert "int8 weights (PyTorch's kernel: MRTD_INT8_KERNEL=torch)" in e.describe()
+
+
+@needs_cc
+def test_benchmark_script_writes_both_kernels(tmp_path):
+    """benchmarks/int8_kernel.py (the figures behind the kernel's claims) runs and records
+    both kernels with the environment."""
+    root = Path(__file__).resolve().parents[2]
+    out = tmp_path / "k.json"
+    subprocess.run([sys.executable, str(root / "benchmarks" / "int8_kernel.py"), "--set-mb", "1", "--rounds", "1",
+                    "--json", str(out)], check=True, capture_output=True, timeout=300,
+                   env={**os.environ, "XDG_CACHE_HOME": str(tmp_path)})
+    res = json.loads(out.read_text())
+    assert res["kernel"].startswith("native") and res["environment"]["threads"] == 1
+    for setting in ("memory", "depth"):
+        assert set(res[setting]["all_matrices"]) == {"torch", "native"}
+        assert all(v["weights_gb_per_s"] > 0 for v in res[setting]["all_matrices"].values())

@@ -7,10 +7,10 @@
  *
  * Why this file exists: at one frame per call the language model is a chain of matrix-
  * vector products whose cost is reading the weights. torch._weight_int8pack_mm reads them
- * at about 5.5 GB/s on one core of the project's Xeon (K = 1024), half of what the core can
- * stream; this loop (int8 widened to float32 in registers, four independent sums per row,
- * a software prefetch) reads at about 10 GB/s from memory and 23 GB/s from cache
- * (benchmarks/README.md). It is compiled on the user's machine with -march=native by
+ * at 5-6 GB/s on one core of the project's Xeon, well below what the core can stream;
+ * this loop (int8 widened to float32 in registers, four independent sums per row, a
+ * software prefetch) reads about 8 GB/s from memory and 15 GB/s from the shared cache
+ * (benchmarks/int8_kernel.py). It is compiled on the user's machine with -march=native by
  * mrtd/model/mrt2/int8_kernel.py, which falls back to PyTorch's kernel when it cannot be.
  *
  * The order of every sum is fixed by the code, so a given machine gives the same bits on

@@ -2,9 +2,9 @@
 called through ctypes.
 
 At one frame per call the quantised language model is a chain of matrix-vector products
-whose cost is reading the weights. ``torch._weight_int8pack_mm`` reads them at about half
-the speed one core can stream (measured on the project's 2-core Xeon: 5.5 against 10 GB/s
-for a 4096x1024 matrix from memory; benchmarks/README.md). The faster library kernels
+whose cost is reading the weights. ``torch._weight_int8pack_mm`` reads them well below
+what one core can stream (the project's 2-core Xeon, ``benchmarks/int8_kernel.py``: 6.3
+against this kernel's 8.0 GB/s from memory, 12.2 against 15.2 from cache). The faster library kernels
 measured also quantise the activations (fbgemm's dynamic int8: 0.93 top-1 agreement with
 float32 where weight-only int8 keeps 0.946; oneDNN's qlinear), and bfloat16 prepacked for
 oneDNN reads twice the bytes. So the loop is ours, ~100 lines of C.

@@ -91,7 +91,7 @@ class Int8Weight(nn.Module):
         if x.device.type == "cpu" and x.dtype == torch.bfloat16 and k % 16 == 0:
             # the packed kernel gives wrong numbers for in-widths that are not multiples of 16
             x2, s = x.reshape(-1, k).contiguous(), scale.to(x.dtype)
-            y = int8_kernel.matmul(x2, q, s)  # the native loop where it applies: twice as fast
+            y = int8_kernel.matmul(x2, q, s)  # the native loop where it applies (benchmarks/int8_kernel.py)
             if y is None:
                 y = torch._weight_int8pack_mm(x2, q, s)
             return y.reshape(*x.shape[:-1], q.shape[0])

@@ -183,3 +183,23 @@ def test_benchmark_script_writes_both_kernels(tmp_path):
     for setting in ("memory", "depth"):
         assert set(res[setting]["all_matrices"]) == {"torch", "native"}
         assert all(v["weights_gb_per_s"] > 0 for v in res[setting]["all_matrices"].values())
+
+
+@needs_cc
+def test_a_library_others_could_write_is_not_loaded(fresh):
+    """A cache folder or library writable by other users (a shared $XDG_CACHE_HOME) could
+    hold a planted library: it is refused and PyTorch's kernel runs."""
+    assert int8_kernel.library() is not None
+    folder = fresh / "mrtd" / "kernels"
+    folder.chmod(0o777)
+    int8_kernel.reset()
+    assert int8_kernel.library() is None
+    assert "not this user's own" in int8_kernel.kernel_name()
+    folder.chmod(0o700)
+    (lib,) = folder.glob("int8_gemv-*.so")
+    lib.chmod(0o666)
+    int8_kernel.reset()
+    assert int8_kernel.library() is None
+    lib.chmod(0o755)
+    int8_kernel.reset()
+    assert int8_kernel.library() is not None

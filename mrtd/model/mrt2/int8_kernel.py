@@ -74,14 +74,25 @@ def _cpu_flags() -> str:
     return platform.machine()
 
 
+def _check_own(path: Path) -> None:
+    """Refuse to load code from a place another user could have written: the folder and
+    the library must be this user's and writable by nobody else (a cache under a shared
+    ``$XDG_CACHE_HOME`` such as /tmp could otherwise hold a planted library)."""
+    st = path.lstat()
+    if st.st_uid != os.getuid() or st.st_mode & 0o022 or path.is_symlink():
+        raise OSError(f"{path} is not this user's own (owner {st.st_uid}, mode {st.st_mode & 0o777:o}): not loaded")
+
+
 def _build(cc: str) -> Path:
     src = SOURCE.read_bytes()
     version = subprocess.run([cc, "--version"], capture_output=True, text=True, timeout=30).stdout
     key = hashlib.sha256(src + version.encode() + _cpu_flags().encode()).hexdigest()[:16]
     out = cache_dir() / f"int8_gemv-{key}.so"
-    if out.exists():
-        return out
     out.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    _check_own(out.parent)
+    if out.exists():
+        _check_own(out)
+        return out
     fd, tmp = tempfile.mkstemp(suffix=".so", dir=out.parent)
     os.close(fd)
     try:

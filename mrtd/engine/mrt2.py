@@ -150,12 +150,12 @@ class MRT2Generator:
             where += f" ({torch.cuda.get_device_name(dev)})"
         text = f"{where} {name(self.model.dtype)}"
         if getattr(self.model, "quant", None):
-            from mrtd.model.mrt2.int8_kernel import kernel_name
+            from mrtd.model.mrt2.int8_kernel import kernel_name, why_not
 
             kernel = ""
             if self.model.quant == "int8" and dev.type == "cpu":
-                k = kernel_name()
-                kernel = f" ({k} kernel)" if k.startswith("native") else f" (PyTorch's kernel: {k[7:-1]})"
+                why = why_not()
+                kernel = f" ({kernel_name()} kernel)" if why is None else f" (PyTorch's kernel: {why})"
             text = f"{where} {self.model.quant} weights{kernel}, {name(self.model.dtype)} activations"
         codec = self.decoder.in_first.weight.dtype
         if codec != self.model.dtype:

@@ -141,8 +141,13 @@ def kernel_name() -> str:
     """Which int8 kernel a one-thread product runs: ``native avx512``, ``native avx2`` or ``torch (why)``."""
     lib = library()
     if lib is None:
-        return f"torch ({_state.get('why')})"
+        return f"torch ({why_not()})"
     return "native avx512" if lib.mrtd_int8_isa() == 2 else "native avx2"
+
+
+def why_not() -> str | None:
+    """Why PyTorch's kernel runs instead of the native one (None when the native one loaded)."""
+    return None if library() is not None else str(_state.get("why"))
 
 
 def reset() -> None:

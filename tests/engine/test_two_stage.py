@@ -60,6 +60,23 @@ def test_step_k_is_the_one_stage_step_k_minus_1():
     assert sum(x[1] is not None for x in b) == 22  # the lookahead frame and the pipeline's first
 
 
+def test_int8_two_stages_match_one_stage_on_one_thread():
+    """The fast path's int8 language model: two stages (one thread each) make the one-stage
+    stream of one thread bit for bit, whichever int8 kernel runs (the native one on one
+    thread; several threads would run PyTorch's, which rounds differently)."""
+    from mrtd.model.mrt2.quant import quantize_lm
+
+    model, dec = build_random_demo(dtype=torch.bfloat16)
+    quantize_lm(model, "int8")
+    one, two = MRT2Generator(model, dec, seed=3), TwoStageMRT2Generator(model, dec, seed=3)
+    try:
+        a, b = _steps(one, 12), _steps(two, 12)
+    finally:
+        two.close()
+    assert all(np.array_equal(x[0], y[0]) for x, y in zip(a, b))
+    assert all(np.array_equal(a[k - 1][1], b[k][1]) for k in range(2, 12))
+
+
 def test_history_snapshot_carries_the_frame_in_flight():
     """A loop or rewind restores a snapshot and makes the frames again: the frame decoded
     but not yet returned is part of the state, so the remade frames are the same."""

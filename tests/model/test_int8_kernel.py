@@ -31,14 +31,6 @@ def fresh(tmp_path, monkeypatch):
     int8_kernel.reset()
 
 
-@pytest.fixture
-def one_thread():
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
-
-
 def _case(m: int, n: int, k: int, seed: int = 0):
     g = torch.Generator().manual_seed(seed)
     x = torch.randn(m, k, generator=g).to(torch.bfloat16)
@@ -58,7 +50,7 @@ def _ulps(y: torch.Tensor, exact: torch.Tensor) -> float:
 @needs_cc
 @pytest.mark.parametrize("m", [1, 2, 3, 4])
 @pytest.mark.parametrize("n,k", [(64, 1024), (48, 768), (17, 4096), (8, 48), (5, 80), (3, 20)])
-def test_native_equals_exact_product_within_a_bfloat16_step(fresh, one_thread, m, n, k):
+def test_native_equals_exact_product_within_a_bfloat16_step(fresh, m, n, k):
     """Every row count it takes, widths with and without a 64-column tail (48, 80: the
     16-wide rest; 20: the scalar rest), odd row counts."""
     x, q, scale, exact = _case(m, n, k)
@@ -71,7 +63,7 @@ def test_native_equals_exact_product_within_a_bfloat16_step(fresh, one_thread, m
 
 
 @needs_cc
-def test_native_is_deterministic_and_used_by_int8_weights(fresh, one_thread):
+def test_native_is_deterministic_and_used_by_int8_weights(fresh):
     x, q, scale, _ = _case(1, 256, 1024, seed=3)
     a, b = int8_kernel.matmul(x, q, scale), int8_kernel.matmul(x, q, scale)
     assert torch.equal(a, b)  # replay: the same bits every run
@@ -95,7 +87,7 @@ def test_build_is_cached_by_source_compiler_and_cpu(fresh):
     assert (fresh / "mrtd" / "kernels").stat().st_mode & 0o077 == 0  # the user's own folder
 
 
-def test_switch_off_runs_pytorch_kernel(fresh, one_thread, monkeypatch):
+def test_switch_off_runs_pytorch_kernel(fresh, monkeypatch):
     monkeypatch.setenv(int8_kernel.ENV, "torch")
     x, q, scale, exact = _case(1, 64, 1024)
     assert int8_kernel.matmul(x, q, scale) is None
@@ -104,7 +96,7 @@ def test_switch_off_runs_pytorch_kernel(fresh, one_thread, monkeypatch):
     assert _ulps(w(x), exact) <= 1.5  # the weight re-quantised: codes and scales may round apart
 
 
-def test_failing_or_missing_compiler_falls_back(fresh, one_thread, monkeypatch):
+def test_failing_or_missing_compiler_falls_back(fresh, monkeypatch):
     monkeypatch.setenv("CC", "false")  # a compiler that fails every build
     if shutil.which("false") is None:
         pytest.skip("no 'false' command")
@@ -119,17 +111,21 @@ def test_failing_or_missing_compiler_falls_back(fresh, one_thread, monkeypatch):
 
 
 @needs_cc
-def test_more_rows_or_threads_than_it_takes_run_pytorch_kernel(fresh, one_thread):
+def test_more_rows_or_threads_than_it_takes_run_pytorch_kernel(fresh):
     x, q, scale, _ = _case(int8_kernel.MAX_ROWS + 1, 32, 256)
     assert int8_kernel.matmul(x, q, scale) is None  # prefill and teacher forcing: many rows
     x1 = x[:1].contiguous()
     assert int8_kernel.matmul(x1, q, scale) is not None
+    n = torch.get_num_threads()  # one, set for the whole session by conftest
     torch.set_num_threads(2)
-    assert int8_kernel.matmul(x1, q, scale) is None  # several intra-op threads: PyTorch's splits the rows
+    try:
+        assert int8_kernel.matmul(x1, q, scale) is None  # several intra-op threads: PyTorch's splits the rows
+    finally:
+        torch.set_num_threads(n)
 
 
 @needs_cc
-def test_compiled_graph_calls_the_kernel_without_a_break(fresh, one_thread):
+def test_compiled_graph_calls_the_kernel_without_a_break(fresh):
     """Under torch.compile the kernel is the opaque op mrtd::int8_mm: the temporal and depth
     steps of an int8 model still trace to one graph each (dynamo only; Inductor not run)."""
     from mrtd.engine.demo import random_models

@@ -58,9 +58,10 @@ def set_codec_layout(decoder: SpectroStreamDecoder, layout: str) -> SpectroStrea
 
     ``"packed"`` (CPU): oneDNN's blocked layout, made once per conv (``Packs``) instead of
     on every call; the same primitive runs (bfloat16: the same bits), and a one-frame step
-    of the mrt2_small codec took 58 -> 30 ms (bfloat16, one thread, Xeon with AMX). ``"channels_last"``: NHWC weights (CPU float32 ~14% faster per frame before
-    packing existed; the tiny codec reference still within 1e-7). ``"default"``:
-    contiguous NCHW, what loading makes. Values and shapes are unchanged."""
+    of the mrt2_small codec took 58 -> 30 ms (bfloat16, one thread, Xeon with AMX).
+    ``"channels_last"``: NHWC weights (CPU float32 ~14% faster per frame before packing
+    existed; the tiny codec reference still within 1e-7). ``"default"``: contiguous NCHW,
+    what loading makes. Values and shapes are unchanged."""
     if layout not in CODEC_LAYOUTS:
         raise ValueError(f"codec layout must be one of {CODEC_LAYOUTS}, got {layout!r}")
     if layout == "packed" and not can_pack():

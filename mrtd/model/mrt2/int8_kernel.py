@@ -169,7 +169,7 @@ def matmul(x: Tensor, q: Tensor, scale: Tensor) -> Tensor | None:
         return torch.ops.mrtd.int8_mm(x, q, scale) if native else None  # a plain global: no graph break
     if m > MAX_ROWS or m * k > MAX_SCRATCH or torch.get_num_threads() != 1:
         return None
-    lib = _state.get("lib") if "lib" in _state else library()
+    lib = library()
     if lib is None or not q.is_contiguous() or scale.dtype != torch.bfloat16 or not scale.is_contiguous():
         return None
     y = torch.empty(m, q.shape[0], dtype=torch.bfloat16)

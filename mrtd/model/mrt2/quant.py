@@ -3,8 +3,9 @@ codec) for the CPU.
 
 ``int8``: :class:`~mrtd.model.mrt2.attention.Int8Weight`, one symmetric scale per output
 row, run by the native loop of :mod:`mrtd.model.mrt2.int8_kernel` (one thread) or
-``torch._weight_int8pack_mm`` (int8 weights, bfloat16 activations, float32 accumulation). ``int4``: :class:`Int4Weight`, asymmetric 4-bit groups along the input
-width (``INT4_GROUP`` columns, one bfloat16 scale and zero per group and row), run by
+``torch._weight_int8pack_mm`` (int8 weights, bfloat16 activations, float32 accumulation).
+``int4``: :class:`Int4Weight`, asymmetric 4-bit groups along the input width
+(``INT4_GROUP`` columns, one bfloat16 scale and zero per group and row), run by
 ``torch.ops.aten._weight_int4pack_mm_for_cpu``. Both kernels want bfloat16 activations:
 with float32 activations they were 4-25x slower than plain float32 here (2-core Zen 4, one
 row), so the quantised modes compute in bfloat16 (``COMPUTE_DTYPE``).

@@ -7,7 +7,12 @@ ref_mrt2_small_float32.npz). A proxy for the gate until the checkpoint can be ma
 ``mrtd verify --dtype int8 --checkpoint mrt2_small.safetensors --reference
 ref_mrt2_small_float32.npz`` is the real one.
 
-    python benchmarks/quant_agreement.py [--ref NPZ] [--json OUT] [--groups 128,32]
+``--stream`` adds the streaming path on one thread (``Depthformer.step`` with the
+reference's tokens forced, frame by frame), where the int8 model runs the native frame of
+``lm_step.c`` (``int8``) or PyTorch's operators (``int8_eager``): the teacher is still
+float32's teacher-forced logits.
+
+    python benchmarks/quant_agreement.py [--ref NPZ] [--json OUT] [--groups 128,32] [--stream]
 """
 
 from __future__ import annotations
@@ -22,6 +27,7 @@ import torch
 
 from mrtd.devtools.verify import _own_columns, top1_agreement
 from mrtd.engine.demo import random_models
+from mrtd.model.mrt2 import native_step
 from mrtd.model.mrt2.config import mrt2_small
 from mrtd.model.mrt2.quant import quantize_lm
 
@@ -34,6 +40,7 @@ def main() -> None:
     p.add_argument("--json")
     p.add_argument("--groups", default="128,32", help="int4 group sizes to try")
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--stream", action="store_true", help="also the one-thread streaming path (native int8 frame)")
     a = p.parse_args()
     torch.set_num_threads(2)
     with np.load(a.ref) as z:
@@ -62,9 +69,35 @@ def main() -> None:
         res["modes"][name] = {"tf_top1_agreement": top1_agreement(lg, teacher),
                               "tf_logits_max_abs": float(np.abs(lg - teacher).max())}
         print(name, res["modes"][name], flush=True)
+    if a.stream:
+        torch.set_num_threads(1)  # where the native frame runs
+        for mode in ("bfloat16", "int8_eager", "int8"):
+            lg = stream_logits(cfg, a.seed, mode, cond, tgt)
+            res["modes"][f"stream_{mode}"] = {"top1_agreement": top1_agreement(lg, teacher),
+                                              "logits_max_abs": float(np.abs(lg - teacher).max())}
+            print(f"stream_{mode}", res["modes"][f"stream_{mode}"], flush=True)
     res["seconds"] = round(time.perf_counter() - t, 1)
     if a.json:
         Path(a.json).write_text(json.dumps(res, indent=1) + "\n")
+
+
+def stream_logits(cfg, seed: int, mode: str, cond: torch.Tensor, tgt: torch.Tensor) -> np.ndarray:
+    """Forced-token streaming logits [1, T, 12, 1024] of ``mode`` (bfloat16, int8 with
+    the native frame, int8_eager without it), soft-capped as the teacher-forced ones."""
+    from mrtd.model.mrt2.depth import soft_cap
+
+    m, _ = random_models(cfg, seed, torch.bfloat16)
+    if mode.startswith("int8"):
+        quantize_lm(m, "int8")
+    if mode == "int8_eager":
+        native_step.drop(m)
+    state = m.new_state(1)
+    out = []
+    with torch.inference_mode():
+        for f in range(tgt.shape[1]):
+            o = m.step(state, cond[:, f], forced=tgt[:, f])
+            out.append(soft_cap(o.logits.float(), cfg.soft_cap))
+    return torch.stack(out, 1).numpy()
 
 
 if __name__ == "__main__":

@@ -151,11 +151,13 @@ class MRT2Generator:
         text = f"{where} {name(self.model.dtype)}"
         if getattr(self.model, "quant", None):
             from mrtd.model.mrt2.int8_kernel import kernel_name, why_not
+            from mrtd.model.mrt2.native_step import plan_of
 
             kernel = ""
             if self.model.quant == "int8" and dev.type == "cpu":
                 why = why_not()
-                kernel = f" ({kernel_name()} kernel)" if why is None else f" (PyTorch's kernel: {why})"
+                frame = " and frame" if plan_of(self.model) is not None else ""
+                kernel = f" ({kernel_name()} kernel{frame})" if why is None else f" (PyTorch's kernel: {why})"
             text = f"{where} {self.model.quant} weights{kernel}, {name(self.model.dtype)} activations"
         codec = self.decoder.in_first.weight.dtype
         if codec != self.model.dtype:

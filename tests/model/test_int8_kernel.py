@@ -149,8 +149,8 @@ def test_compiled_graph_calls_the_kernel_without_a_break(fresh):
 
 
 def test_startup_line_names_the_kernel(fresh, monkeypatch):
-    """serve's model line (the engine's describe) says which int8 kernel runs, and why not
-    the native one."""
+    """serve's model line (the engine's describe) says which int8 kernel runs (and that the
+    native frame of native_step is ready), and why not the native one."""
     from mrtd.engine.demo import build_random_demo
     from mrtd.engine.engine import Engine
     from mrtd.model.mrt2.quant import quantize_lm
@@ -159,7 +159,7 @@ def test_startup_line_names_the_kernel(fresh, monkeypatch):
     quantize_lm(model, "int8")
     e = Engine(model, dec, seed=0)
     if shutil.which("cc") is not None:
-        assert "int8 weights (native avx" in e.describe()
+        assert "int8 weights (native avx" in e.describe() and " kernel and frame)" in e.describe()
     monkeypatch.setenv(int8_kernel.ENV, "torch")
     int8_kernel.reset()
     assert "int8 weights (PyTorch's kernel: MRTD_INT8_KERNEL=torch)" in e.describe()

@@ -18,6 +18,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from mrtd.model.mrt2 import native_step
 from mrtd.model.mrt2.attention import (
     attention_shapes,
     ffn_shapes,
@@ -193,6 +194,9 @@ class Depthformer(nn.Module):
         frame; writes this frame's K/V into the temporal rings (``state.pos`` unchanged)."""
         src = self.source(cond)[:, None]
         x = self.embed_frame(state.prev)[:, None]
+        native = native_step.ready(self, x.shape[0])
+        if native is not None:
+            return native.temporal(x, src, state), x
         return self.temporal.step(x, src, state, state.pos), x
 
     def step_depth(
@@ -214,8 +218,12 @@ class Depthformer(nn.Module):
             t, k_idx = sampling_params(temperature, top_k, c.codebook_size, o.device)
         h = o
         toks, logits = [], []
+        native = native_step.ready(self, o.shape[0])
         for q in range(c.num_codebooks):
-            lq = self.depth.step(h, q, state.depth_k, state.depth_v)[:, 0]
+            if native is not None:
+                lq = native.depth_level(h, q, state.depth_k, state.depth_v)[:, 0]
+            else:
+                lq = self.depth.step(h, q, state.depth_k, state.depth_v)[:, 0]
             logits.append(lq)
             if forced is not None:
                 tok = forced[:, q].long()

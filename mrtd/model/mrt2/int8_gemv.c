@@ -4,6 +4,8 @@
  *
  * x: bfloat16 [M, K] (M <= MRTD_MAX_ROWS), w: int8 [N, K] row-major, scale: bfloat16 [N],
  * y: bfloat16 [M, N]. The sum is float32; the result is rounded to bfloat16 to nearest even.
+ * mrtd_gemv_f32 is the same product for float32 x and float32 y, unrounded: what lm_step.c's
+ * native frame calls between its float32 layers.
  *
  * Why this file exists: at one frame per call the language model is a chain of matrix-
  * vector products whose cost is reading the weights. torch._weight_int8pack_mm reads them
@@ -17,30 +19,13 @@
  * every run (replay stays exact); machines with different vector widths may differ in the
  * last bit.
  */
-#include <stdint.h>
-#include <string.h>
+#include "lm_native.h"
 #if defined(__AVX512F__) || (defined(__AVX2__) && defined(__FMA__))
 #include <immintrin.h>
 #endif
 
-#define MRTD_MAX_ROWS 4
 #define MRTD_MAX_SCRATCH 32768 /* floats of x widened on the stack: M * K */
 #define PREFETCH_BYTES 512
-
-static inline float bf16_to_f32(uint16_t h) {
-    uint32_t u = (uint32_t)h << 16;
-    float f;
-    memcpy(&f, &u, 4);
-    return f;
-}
-
-static inline uint16_t f32_to_bf16(float f) {
-    uint32_t u;
-    memcpy(&u, &f, 4);
-    if ((u & 0x7fffffffu) > 0x7f800000u) return (uint16_t)((u >> 16) | 0x40); /* quiet NaN */
-    u += 0x7fffu + ((u >> 16) & 1u);
-    return (uint16_t)(u >> 16);
-}
 
 /* 2: AVX-512, 1: AVX2 + FMA, 0: plain C (PyTorch's kernel is used instead). */
 int mrtd_int8_isa(void) {
@@ -112,12 +97,26 @@ static inline __attribute__((always_inline)) void dot_rows(const float *xf, int 
 }
 
 static inline __attribute__((always_inline)) void rows(const float *xf, int M, const int8_t *w,
-                                                       const uint16_t *scale, uint16_t *y, int N, int K) {
+                                                       const uint16_t *scale, uint16_t *y, float *yf, int N, int K) {
     float s[MRTD_MAX_ROWS];
     for (int n = 0; n < N; n++) {
         dot_rows(xf, M, K, w + (long)n * K, s);
         float sc = bf16_to_f32(scale[n]);
-        for (int m = 0; m < M; m++) y[(long)m * N + n] = f32_to_bf16(s[m] * sc);
+        if (yf)
+            for (int m = 0; m < M; m++) yf[(long)m * N + n] = s[m] * sc;
+        else
+            for (int m = 0; m < M; m++) y[(long)m * N + n] = f32_to_bf16(s[m] * sc);
+    }
+}
+
+/* A constant row count per call keeps the sums in registers: one instance per count. */
+static void any_rows(const float *xf, int M, const int8_t *w, const uint16_t *scale, uint16_t *y, float *yf, int N,
+                     int K) {
+    switch (M) {
+    case 1: rows(xf, 1, w, scale, y, yf, N, K); break;
+    case 2: rows(xf, 2, w, scale, y, yf, N, K); break;
+    case 3: rows(xf, 3, w, scale, y, yf, N, K); break;
+    default: rows(xf, 4, w, scale, y, yf, N, K); break;
     }
 }
 #endif
@@ -128,12 +127,19 @@ int mrtd_int8_gemv(const uint16_t *x, const int8_t *w, const uint16_t *scale, ui
     if (M < 1 || M > MRTD_MAX_ROWS || N < 1 || K < 1 || (long)M * K > MRTD_MAX_SCRATCH) return -1;
     float xf[MRTD_MAX_SCRATCH];
     for (long i = 0; i < (long)M * K; i++) xf[i] = bf16_to_f32(x[i]);
-    switch (M) { /* a constant row count per call keeps the sums in registers */
-    case 1: rows(xf, 1, w, scale, y, N, K); break;
-    case 2: rows(xf, 2, w, scale, y, N, K); break;
-    case 3: rows(xf, 3, w, scale, y, N, K); break;
-    default: rows(xf, 4, w, scale, y, N, K); break;
-    }
+    any_rows(xf, M, w, scale, y, NULL, N, K);
+    return 0;
+#else
+    (void)x; (void)w; (void)scale; (void)y; (void)M; (void)N; (void)K;
+    return -1;
+#endif
+}
+
+/* The same product for float32 activations, unrounded float32 out (lm_step.c's layers). */
+int mrtd_gemv_f32(const float *x, const int8_t *w, const uint16_t *scale, float *y, int M, int N, int K) {
+#ifdef LANES
+    if (M < 1 || M > MRTD_MAX_ROWS || N < 1 || K < 1) return -1;
+    any_rows(x, M, w, scale, NULL, y, N, K);
     return 0;
 #else
     (void)x; (void)w; (void)scale; (void)y; (void)M; (void)N; (void)K;

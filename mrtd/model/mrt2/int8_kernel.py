@@ -43,6 +43,8 @@ from torch import Tensor
 log = logging.getLogger("mrtd.model")
 
 SOURCE = Path(__file__).with_name("int8_gemv.c")
+SOURCES = (SOURCE, SOURCE.with_name("lm_step.c"))  # one library; lm_step.c: native_step.py's frame
+HEADER = SOURCE.with_name("lm_native.h")
 MAX_ROWS = 4  # MRTD_MAX_ROWS in the C file
 MAX_SCRATCH = 32768  # MRTD_MAX_SCRATCH: rows * in-width
 ENV = "MRTD_INT8_KERNEL"  # "torch" turns the native kernel off
@@ -84,7 +86,7 @@ def _check_own(path: Path) -> None:
 
 
 def _build(cc: str) -> Path:
-    src = SOURCE.read_bytes()
+    src = b"".join(f.read_bytes() for f in (*SOURCES, HEADER))
     version = subprocess.run([cc, "--version"], capture_output=True, text=True, timeout=30).stdout
     key = hashlib.sha256(src + version.encode() + _cpu_flags().encode()).hexdigest()[:16]
     out = cache_dir() / f"int8_gemv-{key}.so"
@@ -96,7 +98,7 @@ def _build(cc: str) -> Path:
     fd, tmp = tempfile.mkstemp(suffix=".so", dir=out.parent)
     os.close(fd)
     try:
-        cmd = [cc, "-O3", "-march=native", "-fPIC", "-shared", "-o", tmp, str(SOURCE)]
+        cmd = [cc, "-O3", "-march=native", "-fPIC", "-shared", "-o", tmp, *map(str, SOURCES), "-lm"]
         r = subprocess.run(cmd, capture_output=True, text=True, timeout=BUILD_TIMEOUT_S)
         if r.returncode != 0:
             raise OSError(f"{' '.join(cmd)} failed: {r.stderr.strip()[-400:]}")
@@ -125,12 +127,17 @@ def library() -> ctypes.CDLL | None:
                 lib = ctypes.CDLL(str(_build(cc)))
                 lib.mrtd_int8_gemv.restype = ctypes.c_int
                 lib.mrtd_int8_gemv.argtypes = [ctypes.c_void_p] * 4 + [ctypes.c_int] * 3
+                ptr, i32, f32 = ctypes.c_void_p, ctypes.c_int, ctypes.c_float
+                lib.mrtd_temporal_step.restype = lib.mrtd_depth_level.restype = ctypes.c_int
+                lib.mrtd_temporal_step.argtypes = [ptr, ptr, f32, i32] + [ptr] * 10
+                lib.mrtd_depth_level.argtypes = [ptr, ptr, f32, i32, ptr, i32, ptr, ptr, ptr]
                 if lib.mrtd_int8_isa() < 1:
                     lib, why = None, "this CPU has neither AVX-512 nor AVX2"
             except (OSError, subprocess.SubprocessError) as e:
                 lib, why = None, f"build failed: {e}"
         if lib is None:
-            log.info(f"int8 kernel: PyTorch's, about 10% slower per frame ({why}; gcc or clang builds the native one)")
+            log.info(f"int8 kernel: PyTorch's, and PyTorch's operators for the frame: ~1.7x slower a frame ({why}; "
+                     "gcc or clang builds the native one)")
         _state.update(lib=lib, why=why)
         global native
         native = lib is not None

@@ -23,7 +23,7 @@ from __future__ import annotations
 import torch
 from torch import Tensor, nn
 
-from mrtd.model.mrt2 import int8_kernel
+from mrtd.model.mrt2 import int8_kernel, native_step
 from mrtd.model.mrt2.attention import FFN, INT8_WEIGHTS, Attention, Int8Weight
 
 MODES = ("int8", "int4")
@@ -97,6 +97,8 @@ def quantize_lm(model: nn.Module, mode: str, group: int = INT4_GROUP) -> nn.Modu
                     setattr(m, name, Int8Weight(w))
     model.quant = mode
     int8_kernel.library()  # build the native kernel now, at load time, not on the first frame
+    if hasattr(model, "temporal") and hasattr(model, "depth"):
+        native_step.prepare(model)  # int8: the one-call native frame (int4: none)
     return model
 
 

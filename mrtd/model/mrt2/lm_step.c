@@ -1,0 +1,256 @@
+/* One frame of the int8 language model (the temporal step, then each depth level) in one call
+ * each, for up to MRTD_MAX_ROWS streams on one core.
+ *
+ * Why this file exists: with the weights int8 and read by mrtd_gemv_f32, what is left of an
+ * eager PyTorch frame is ~3,000 small operators (norms, casts, attention over a few dozen
+ * keys), each costing microseconds of dispatch: ~30 of the ~70 ms a frame took on one core
+ * of the project's Xeon. Here those are plain loops over float32 activations.
+ *
+ * Numerics: the weights are the same int8 codes and bfloat16 row scales PyTorch's int8 path
+ * reads; the activations stay float32 from the inputs to the outputs (the PyTorch path
+ * rounds every operator's result to bfloat16), so this is closer to the float32 model, not
+ * further. Keys and values are rounded to bfloat16 where they are stored (the caches are the
+ * stream state's bfloat16 tensors). Each sum's order is fixed by the code: a given machine
+ * gives the same bits on every run.
+ *
+ * Layouts (all row-major, checked by mrtd/model/mrt2/native_step.py before any call):
+ *   temporal caches [L, B, S, H, Dh] bfloat16, validity [B, S] bytes;
+ *   depth caches [Ld, B, levels, H, Dh] bfloat16;
+ *   every small vector (norm scales, biases, query scales, sinks) float32.
+ */
+#include <math.h>
+#include <stdlib.h>
+
+#include "lm_native.h"
+
+typedef struct {
+    const int8_t *w;
+    const uint16_t *s;
+} qmat;
+
+static inline qmat Q(const void *const *p) { return (qmat){(const int8_t *)p[0], (const uint16_t *)p[1]}; }
+static inline const float *F(const void *p) { return (const float *)p; }
+
+static int gemv(qmat m, const float *x, float *y, int B, int N, int K) {
+    return mrtd_gemv_f32(x, m.w, m.s, y, B, N, K);
+}
+
+static void rms_norm(const float *x, const float *scale, float *y, int D, float eps) {
+    float ss = 0.0f;
+    for (int i = 0; i < D; i++) ss += x[i] * x[i];
+    float r = 1.0f / sqrtf(ss / (float)D + eps);
+    for (int i = 0; i < D; i++) y[i] = x[i] * r * scale[i];
+}
+
+/* x += post_norm(o): the residual end of every "primer hybrid" branch. */
+static void add_post_norm(float *x, const float *o, const float *scale, int D, float eps) {
+    float ss = 0.0f;
+    for (int i = 0; i < D; i++) ss += o[i] * o[i];
+    float r = 1.0f / sqrtf(ss / (float)D + eps);
+    for (int i = 0; i < D; i++) x[i] += o[i] * r * scale[i];
+}
+
+static void layer_norm(const float *x, const float *scale, const float *bias, float *y, int D, float eps) {
+    float mean = 0.0f, var = 0.0f;
+    for (int i = 0; i < D; i++) mean += x[i];
+    mean /= (float)D;
+    for (int i = 0; i < D; i++) var += (x[i] - mean) * (x[i] - mean);
+    float r = 1.0f / sqrtf(var / (float)D + eps);
+    for (int i = 0; i < D; i++) y[i] = (x[i] - mean) * r * scale[i] + bias[i];
+}
+
+static inline float gelu_tanh(float x) {
+    return 0.5f * x * (1.0f + tanhf(0.7978845608028654f * (x + 0.044715f * x * x * x)));
+}
+
+/* The scratch width every per-row buffer gets: the widest of the model, the attention heads
+ * (times three for Q, K and V together) and the FFN. */
+static long widest(int D, int HD, int Fh) {
+    long w = 3L * HD;
+    if (w < Fh) w = Fh;
+    if (w < D) w = D;
+    return w;
+}
+
+static void store_bf16(uint16_t *dst, const float *src, int n) {
+    for (int i = 0; i < n; i++) dst[i] = f32_to_bf16(src[i]);
+}
+
+/* One query row against S key slots (bfloat16, [S, H, Dh] with slot stride `stride`), the
+ * slots with valid[s] == 0 skipped (valid NULL: all). The query is scaled per dim by
+ * qscale; the optional sink's logit uses the unscaled query, as the official code does. */
+static void attend(const float *q, const float *qscale, const uint16_t *K, const uint16_t *V, const uint8_t *valid,
+                   int S, int H, int Dh, const float *sink_k, const float *sink_v, float *ctx, float *logit) {
+    long stride = (long)H * Dh;
+    for (int h = 0; h < H; h++) {
+        const float *qh = q + (long)h * Dh;
+        float m = -INFINITY, sink = 0.0f;
+        if (sink_k) {
+            for (int d = 0; d < Dh; d++) sink += qh[d] * sink_k[(long)h * Dh + d];
+            m = sink;
+        }
+        for (int s = 0; s < S; s++) {
+            if (valid && !valid[s]) continue;
+            const uint16_t *kr = K + s * stride + (long)h * Dh;
+            float l = 0.0f;
+            for (int d = 0; d < Dh; d++) l += qh[d] * qscale[d] * bf16_to_f32(kr[d]);
+            logit[s] = l;
+            if (l > m) m = l;
+        }
+        float total = 0.0f, p_sink = 0.0f;
+        if (sink_k) total = p_sink = expf(sink - m);
+        for (int s = 0; s < S; s++) {
+            if (valid && !valid[s]) continue;
+            logit[s] = expf(logit[s] - m);
+            total += logit[s];
+        }
+        float inv = 1.0f / total;
+        float *c = ctx + (long)h * Dh;
+        for (int d = 0; d < Dh; d++) c[d] = sink_v ? p_sink * inv * sink_v[(long)h * Dh + d] : 0.0f;
+        for (int s = 0; s < S; s++) {
+            if (valid && !valid[s]) continue;
+            const uint16_t *vr = V + s * stride + (long)h * Dh;
+            float p = logit[s] * inv;
+            for (int d = 0; d < Dh; d++) c[d] += p * bf16_to_f32(vr[d]);
+        }
+    }
+}
+
+/* The FFN branch for B rows: x += post(w2 gelu(w1 pre(x) + b1) + b2). Pointers: pre, post,
+ * w1 (2), b1, w2 (2), b2. */
+static int ffn(const void *const *p, float *x, float *h, float *u, float *o, int B, int D, int Fh, float eps) {
+    for (int b = 0; b < B; b++) rms_norm(x + (long)b * D, F(p[0]), h + (long)b * D, D, eps);
+    if (gemv(Q(p + 2), h, u, B, Fh, D)) return -1;
+    for (int b = 0; b < B; b++)
+        for (int i = 0; i < Fh; i++) u[(long)b * Fh + i] = gelu_tanh(u[(long)b * Fh + i] + F(p[4])[i]);
+    if (gemv(Q(p + 5), u, o, B, D, Fh)) return -1;
+    for (int b = 0; b < B; b++) {
+        float *ob = o + (long)b * D;
+        for (int i = 0; i < D; i++) ob[i] += F(p[7])[i];
+        add_post_norm(x + (long)b * D, ob, F(p[1]), D, eps);
+    }
+    return 0;
+}
+
+#define T_SELF 0   /* pre, post, wqkv (2), wo (2), qscale, sink_k, sink_v */
+#define T_CROSS 9  /* pre, post, wq (2), wkv (2), wo (2), qscale, sink_k, sink_v */
+#define T_FFN 20   /* pre, post, w1 (2), b1, w2 (2), b2 */
+#define T_PER_LAYER 28
+
+/* The temporal stack for one frame of B streams. dims: L, D, H, Dh, F, E, S_self, S_cross.
+ * Writes this frame's keys/values into ring slot pos[b] % S of every layer, marks the
+ * slots valid, and the output [B, D] (bfloat16). 0 on success, -1 on a shape not taken. */
+int mrtd_temporal_step(const void *const *p, const int *dims, float eps, int B, const uint16_t *x_in,
+                       const uint16_t *src, const int64_t *pos, uint16_t *self_k, uint16_t *self_v,
+                       uint8_t *self_valid, uint16_t *cross_k, uint16_t *cross_v, uint8_t *cross_valid,
+                       uint16_t *out) {
+    int L = dims[0], D = dims[1], H = dims[2], Dh = dims[3], Fh = dims[4], E = dims[5], S1 = dims[6], S2 = dims[7];
+    int HD = H * Dh, S = S1 > S2 ? S1 : S2;
+    if (B < 1 || B > MRTD_MAX_ROWS) return -1;
+    long w = widest(D, HD, Fh);
+    float *mem = malloc(sizeof(float) * ((long)B * (D + 4 * w + E) + S));
+    if (!mem) return -1;
+    float *x = mem, *h = x + (long)B * D, *o = h + B * w, *u = o + B * w, *ctx = u + B * w;
+    float *srcf = ctx + B * w, *logit = srcf + (long)B * E;
+    int slot1[MRTD_MAX_ROWS], slot2[MRTD_MAX_ROWS];
+    for (int b = 0; b < B; b++) {
+        slot1[b] = (int)(pos[b] % S1);
+        slot2[b] = (int)(pos[b] % S2);
+        self_valid[(long)b * S1 + slot1[b]] = 1;
+        cross_valid[(long)b * S2 + slot2[b]] = 1;
+    }
+    for (long i = 0; i < (long)B * D; i++) x[i] = bf16_to_f32(x_in[i]);
+    for (long i = 0; i < (long)B * E; i++) srcf[i] = bf16_to_f32(src[i]);
+    int rc = 0;
+    for (int l = 0; l < L && rc == 0; l++) {
+        const void *const *pl = p + (long)l * T_PER_LAYER;
+        long layer = (long)l * B;
+        /* windowed self-attention */
+        const void *const *a = pl + T_SELF;
+        for (int b = 0; b < B; b++) rms_norm(x + (long)b * D, F(a[0]), h + (long)b * D, D, eps);
+        if ((rc = gemv(Q(a + 2), h, u, B, 3 * HD, D))) break;
+        for (int b = 0; b < B; b++) {
+            long ring = (layer + b) * S1 * HD;
+            const float *qkv = u + (long)b * 3 * HD;
+            store_bf16(self_k + ring + (long)slot1[b] * HD, qkv + HD, HD);
+            store_bf16(self_v + ring + (long)slot1[b] * HD, qkv + 2 * HD, HD);
+            attend(qkv, F(a[6]), self_k + ring, self_v + ring, self_valid + (long)b * S1, S1, H, Dh, F(a[7]),
+                   F(a[8]), ctx + (long)b * HD, logit);
+        }
+        if ((rc = gemv(Q(a + 4), ctx, o, B, D, HD))) break;
+        for (int b = 0; b < B; b++) add_post_norm(x + (long)b * D, o + (long)b * D, F(a[1]), D, eps);
+        /* windowed cross-attention over the conditioning source */
+        a = pl + T_CROSS;
+        for (int b = 0; b < B; b++) rms_norm(x + (long)b * D, F(a[0]), h + (long)b * D, D, eps);
+        if ((rc = gemv(Q(a + 2), h, u, B, HD, D))) break;
+        if ((rc = gemv(Q(a + 4), srcf, ctx, B, 2 * HD, E))) break;
+        for (int b = 0; b < B; b++) {
+            long ring = (layer + b) * S2 * HD;
+            store_bf16(cross_k + ring + (long)slot2[b] * HD, ctx + (long)b * 2 * HD, HD);
+            store_bf16(cross_v + ring + (long)slot2[b] * HD, ctx + (long)b * 2 * HD + HD, HD);
+        }
+        for (int b = 0; b < B; b++) {
+            long ring = (layer + b) * S2 * HD;
+            attend(u + (long)b * HD, F(a[8]), cross_k + ring, cross_v + ring, cross_valid + (long)b * S2, S2, H, Dh,
+                   F(a[9]), F(a[10]), h + (long)b * HD, logit);
+        }
+        if ((rc = gemv(Q(a + 6), h, o, B, D, HD))) break;
+        for (int b = 0; b < B; b++) add_post_norm(x + (long)b * D, o + (long)b * D, F(a[1]), D, eps);
+        rc = ffn(pl + T_FFN, x, h, u, o, B, D, Fh, eps);
+    }
+    if (rc == 0) store_bf16(out, x, B * D);
+    free(mem);
+    return rc;
+}
+
+#define D_HEAD 7    /* adapter (2), ln scale, ln bias, to_logits (2), logits bias */
+#define D_SELF 0    /* per layer: pre, post, wqkv (2), wo (2), qscale */
+#define D_FFN 7     /* per layer: pre, post, w1 (2), b1, w2 (2), b2 */
+#define D_PER_LAYER 15
+
+/* One depth level for B streams. dims: Ld, Dt, D, H, Dh, F, levels, C (codes per level),
+ * reserved. x_in [B, Dt] bfloat16 (the temporal output at level 0, the scaled embedding of
+ * the previous level's token after); writes this level's keys/values at position `level`
+ * and the level's own C logits, float32 [B, C], before the soft cap. */
+int mrtd_depth_level(const void *const *p, const int *dims, float eps, int B, const uint16_t *x_in, int level,
+                     uint16_t *cache_k, uint16_t *cache_v, float *logits) {
+    int Ld = dims[0], Dt = dims[1], D = dims[2], H = dims[3], Dh = dims[4], Fh = dims[5], levels = dims[6];
+    int C = dims[7], reserved = dims[8], HD = H * Dh;
+    if (B < 1 || B > MRTD_MAX_ROWS || level < 0 || level >= levels) return -1;
+    long w = widest(D, HD, Fh);
+    float *mem = malloc(sizeof(float) * ((long)B * (Dt + D + 4 * w) + levels));
+    if (!mem) return -1;
+    float *xin = mem, *x = xin + (long)B * Dt, *h = x + (long)B * D, *o = h + B * w;
+    float *u = o + B * w, *ctx = u + B * w, *logit = ctx + B * w;
+    for (long i = 0; i < (long)B * Dt; i++) xin[i] = bf16_to_f32(x_in[i]);
+    int rc = gemv(Q(p), xin, x, B, D, Dt);
+    const void *const *layers = p + D_HEAD;
+    for (int l = 0; l < Ld && rc == 0; l++) {
+        const void *const *a = layers + (long)l * D_PER_LAYER + D_SELF;
+        for (int b = 0; b < B; b++) rms_norm(x + (long)b * D, F(a[0]), h + (long)b * D, D, eps);
+        if ((rc = gemv(Q(a + 2), h, u, B, 3 * HD, D))) break;
+        for (int b = 0; b < B; b++) {
+            long base = ((long)l * B + b) * levels * HD;
+            const float *qkv = u + (long)b * 3 * HD;
+            store_bf16(cache_k + base + (long)level * HD, qkv + HD, HD);
+            store_bf16(cache_v + base + (long)level * HD, qkv + 2 * HD, HD);
+            attend(qkv, F(a[6]), cache_k + base, cache_v + base, NULL, level + 1, H, Dh, NULL, NULL, ctx + (long)b * HD,
+                   logit);
+        }
+        if ((rc = gemv(Q(a + 4), ctx, o, B, D, HD))) break;
+        for (int b = 0; b < B; b++) add_post_norm(x + (long)b * D, o + (long)b * D, F(a[1]), D, eps);
+        rc = ffn(layers + (long)l * D_PER_LAYER + D_FFN, x, h, u, o, B, D, Fh, eps);
+    }
+    if (rc == 0) {
+        for (int b = 0; b < B; b++) layer_norm(x + (long)b * D, F(p[2]), F(p[3]), h + (long)b * D, D, eps);
+        long lo = reserved + (long)level * C;
+        qmat head = Q(p + 4);
+        head.w += lo * D;
+        head.s += lo;
+        rc = gemv(head, h, logits, B, C, D);
+        for (int b = 0; rc == 0 && b < B; b++)
+            for (int i = 0; i < C; i++) logits[(long)b * C + i] += F(p[6])[lo + i];
+    }
+    free(mem);
+    return rc;
+}

@@ -1,0 +1,188 @@
+"""The int8 language model's frame in native code (``lm_step.c``): the whole temporal step
+in one call, each depth level in one call.
+
+Why: with int8 weights read by the native kernel (:mod:`mrtd.model.mrt2.int8_kernel`),
+what was left of an eager frame on one core was ~3,000 small PyTorch operators (norms,
+casts, attention over a few dozen keys), about 30 of its ~70 ms on the project's 2-core
+Xeon: the difference between 0.53x and real time. ``lm_step.c`` runs those as plain loops
+over float32 activations; weights are the same int8 codes and row scales.
+
+Numerics: closer to the float32 model than the eager bfloat16 path (activations are not
+rounded to bfloat16 between operators; keys and values are, where the stream state stores
+them), deterministic on a given machine. It runs only where PyTorch's int8 path would run
+its products on one thread (``--threads 1``, the two-stage engine's language model): with
+several intra-op threads, under ``torch.compile`` or for more than
+:data:`~mrtd.model.mrt2.int8_kernel.MAX_ROWS` streams the eager path runs, as it does
+without a C compiler or with ``MRTD_INT8_KERNEL=torch``.
+
+The plan is made by :func:`mrtd.model.mrt2.quant.quantize_lm` from the model as it is
+then; it holds raw pointers to the int8 weights and float32 copies of the small vectors,
+and re-checks the pointers before each frame, so a model moved or re-quantised later falls
+back to the eager path instead of reading freed memory.
+"""
+
+from __future__ import annotations
+
+import ctypes
+from typing import TYPE_CHECKING
+
+import torch
+from torch import Tensor
+
+from mrtd.model.mrt2 import int8_kernel
+from mrtd.model.mrt2.attention import Attention, Int8Weight, query_scale
+
+if TYPE_CHECKING:
+    from mrtd.model.mrt2.depthformer import Depthformer, StreamState
+
+ATTR = "_native_step"  # where the plan hangs on the model
+
+
+class NativeStep:
+    """Pointers into one int8 :class:`~mrtd.model.mrt2.depthformer.Depthformer`, in the
+    orders ``lm_step.c`` reads (its ``T_*`` and ``D_*`` offsets)."""
+
+    def __init__(self, model: "Depthformer", lib: ctypes.CDLL):
+        self.lib, self.cfg = lib, model.cfg
+        self._keep: list[Tensor] = []  # float32 copies and the int8 tensors pointed at
+        self._mats: list[tuple[Int8Weight, int, int]] = []  # each matrix with the pointers taken
+        c = model.cfg
+        t_ptrs: list[int] = []
+        for layer in model.temporal.layers:
+            s, x, f = layer.self_attn, layer.cross_attn, layer.ffn
+            t_ptrs += [self._vec(s.pre_norm), self._vec(s.post_norm), *self._mat(s.wqkv), *self._mat(s.wo),
+                       *self._attn_tail(s)]
+            t_ptrs += [self._vec(x.pre_norm), self._vec(x.post_norm), *self._mat(x.wq), *self._mat(x.wkv),
+                       *self._mat(x.wo), *self._attn_tail(x)]
+            t_ptrs += self._ffn(f)
+        d = model.depth
+        d_ptrs = [*self._mat(d.adapter), self._vec(d.ln_scale), self._vec(d.ln_bias), *self._mat(d.to_logits),
+                  self._vec(d.logits_bias)]
+        for layer in d.layers:
+            s = layer.self_attn
+            d_ptrs += [self._vec(s.pre_norm), self._vec(s.post_norm), *self._mat(s.wqkv), *self._mat(s.wo),
+                       self._vec(query_scale(s.per_dim_scale.float(), s.head_dim, torch.float32))]
+            d_ptrs += self._ffn(layer.ffn)
+        self._t = (ctypes.c_void_p * len(t_ptrs))(*t_ptrs)
+        self._d = (ctypes.c_void_p * len(d_ptrs))(*d_ptrs)
+        self._t_dims = (ctypes.c_int * 8)(c.temporal_layers, c.temporal_dim, c.temporal_heads, c.temporal_head_dim,
+                                          c.temporal_ffn, c.enc_dim, c.self_window + 1, c.cross_window + 1)
+        self._d_dims = (ctypes.c_int * 9)(c.depth_layers, c.temporal_dim, c.depth_dim, c.depth_heads,
+                                          c.depth_head_dim, c.depth_ffn, c.num_codebooks, c.codebook_size,
+                                          c.num_reserved)
+        self.eps = float(c.norm_eps)
+        self.frames = 0  # temporal steps run here (benchmarks record it: proof the frame ran natively)
+
+    # ---- building ----
+    def _vec(self, t: Tensor) -> int:
+        f = t.detach().to("cpu", torch.float32).contiguous().clone()
+        self._keep.append(f)
+        return f.data_ptr()
+
+    def _mat(self, w: object) -> tuple[int, int]:
+        if not isinstance(w, Int8Weight):
+            raise TypeError(f"not an int8 matrix: {type(w).__name__}")
+        q, s = w.int8, w.scale
+        if q.device.type != "cpu" or not q.is_contiguous() or s.dtype != torch.bfloat16 or not s.is_contiguous():
+            raise TypeError("int8 matrix not in the CPU layout the kernel reads")
+        self._keep += [q, s]
+        self._mats.append((w, q.data_ptr(), s.data_ptr()))
+        return q.data_ptr(), s.data_ptr()
+
+    def _attn_tail(self, a: Attention) -> list[int]:
+        """qscale, sink key, sink value (float32; the scale as exact as float32 allows)."""
+        if a.sink_k is None:
+            raise TypeError("the temporal stack's attention has a sink")
+        return [self._vec(query_scale(a.per_dim_scale.float(), a.head_dim, torch.float32)),
+                self._vec(a.sink_k), self._vec(a.sink_v)]
+
+    def _ffn(self, f) -> list[int]:
+        return [self._vec(f.pre_norm), self._vec(f.post_norm), *self._mat(f.w1), self._vec(f.b1), *self._mat(f.w2),
+                self._vec(f.b2)]
+
+    def current(self) -> bool:
+        """Every matrix still holds the very tensors this plan points at (not moved or
+        replaced since; ~40 us a check for mrt2_small)."""
+        return all(w.int8.data_ptr() == q and w.scale.data_ptr() == s for w, q, s in self._mats)
+
+    # ---- running ----
+    def temporal(self, x: Tensor, src: Tensor, state: "StreamState") -> Tensor:
+        """:meth:`TemporalStack.step` for x [B,1,Dt], src [B,1,E] (bfloat16): [B,1,Dt] bfloat16."""
+        c, b = self.cfg, x.shape[0]
+        _need(x, (b, 1, c.temporal_dim), torch.bfloat16)
+        _need(src, (b, 1, c.enc_dim), torch.bfloat16)
+        _need(state.pos, (b,), torch.long)
+        ring = (c.temporal_layers, b, None, c.temporal_heads, c.temporal_head_dim)
+        for name, slots in (("self", c.self_window + 1), ("cross", c.cross_window + 1)):
+            shape = ring[:2] + (slots,) + ring[3:]
+            _need(getattr(state, f"{name}_k"), shape, torch.bfloat16)
+            _need(getattr(state, f"{name}_v"), shape, torch.bfloat16)
+            _need(getattr(state, f"{name}_valid"), (b, slots), torch.bool)
+        out = torch.empty_like(x)
+        rc = self.lib.mrtd_temporal_step(
+            self._t, self._t_dims, self.eps, b, x.data_ptr(), src.data_ptr(), state.pos.data_ptr(),
+            state.self_k.data_ptr(), state.self_v.data_ptr(), state.self_valid.data_ptr(),
+            state.cross_k.data_ptr(), state.cross_v.data_ptr(), state.cross_valid.data_ptr(), out.data_ptr())
+        if rc != 0:
+            raise RuntimeError("native temporal step refused its shapes")
+        self.frames += 1
+        return out
+
+    def depth_level(self, h: Tensor, level: int, cache_k: Tensor, cache_v: Tensor) -> Tensor:
+        """:meth:`DepthStack.step`: h [B,1,Dt] bfloat16 -> the level's logits [B,1,1024]
+        float32, before the soft cap."""
+        c, b = self.cfg, h.shape[0]
+        _need(h, (b, 1, c.temporal_dim), torch.bfloat16)
+        shape = (c.depth_layers, b, c.num_codebooks, c.depth_heads, c.depth_head_dim)
+        _need(cache_k, shape, torch.bfloat16)
+        _need(cache_v, shape, torch.bfloat16)
+        out = torch.empty(b, 1, c.codebook_size, dtype=torch.float32)
+        rc = self.lib.mrtd_depth_level(self._d, self._d_dims, self.eps, b, h.data_ptr(), level, cache_k.data_ptr(),
+                                       cache_v.data_ptr(), out.data_ptr())
+        if rc != 0:
+            raise RuntimeError("native depth step refused its shapes")
+        return out
+
+
+def _need(t: Tensor, shape: tuple, dtype: torch.dtype) -> None:
+    """Refuse (ValueError) a tensor the C code would misread: wrong shape, dtype, device or layout."""
+    if (t.dtype != dtype or t.device.type != "cpu" or not t.is_contiguous() or t.dim() != len(shape)
+            or any(n is not None and n != m for n, m in zip(shape, t.shape))):
+        raise ValueError(f"native step: expected a contiguous CPU {dtype} tensor of shape {shape}, "
+                         f"got {t.dtype} {tuple(t.shape)} on {t.device}")
+
+
+def prepare(model: "Depthformer") -> NativeStep | None:
+    """Make (or drop) ``model``'s plan: it exists for a bfloat16-compute CPU model whose
+    language-model matrices are all int8 when the native library loads."""
+    plan = None
+    lib = int8_kernel.library()
+    if lib is not None and getattr(model, "dtype", None) == torch.bfloat16 and model.embedding.device.type == "cpu":
+        try:
+            plan = NativeStep(model, lib)
+        except TypeError:
+            plan = None  # int4 matrices, or an unusual layout: the eager path
+    object.__setattr__(model, ATTR, plan)
+    return plan
+
+
+def plan_of(model: "Depthformer") -> NativeStep | None:
+    """``model``'s plan whether or not this thread may use it now (descriptions, benchmarks)."""
+    return getattr(model, ATTR, None)
+
+
+def drop(model: "Depthformer") -> None:
+    """Forget ``model``'s plan: its frames run PyTorch's operators (comparisons, benchmarks)."""
+    object.__setattr__(model, ATTR, None)
+
+
+def ready(model: "Depthformer", batch: int) -> NativeStep | None:
+    """The plan when this call may use it (one intra-op thread, not compiling, at most
+    :data:`~mrtd.model.mrt2.int8_kernel.MAX_ROWS` streams), else None."""
+    plan = getattr(model, ATTR, None)
+    if plan is None or batch > int8_kernel.MAX_ROWS or torch.compiler.is_compiling() or torch.get_num_threads() != 1:
+        return None
+    if not plan.current():
+        drop(model)
+        return None
+    return plan

@@ -61,16 +61,22 @@ def _sync(fs: Any) -> None:
 
 def speed_tips(engine: Any) -> list[str]:
     """What could make this engine faster, for the warning below 1x: only what it does not
-    use already (on the CPU: --compile, then int8), then the ways round it."""
+    use already (on the CPU: int8 with its native frame, else --compile), then the ways
+    round it."""
+    from mrtd.model.mrt2 import int8_kernel, native_step
     from mrtd.model.mrt2.quant import quant_of
 
     fs = _frame_step(engine)
     tips = []
     if fs is not None and fs.device.type == "cpu":
-        if not fs.compiled:
-            tips.append("--compile (the language model compiled for this CPU: mrt2_small went from 0.53x to "
-                        "0.69-0.77x on a 2-core Xeon; 1-2 minutes of compiling the first time, seconds later)")
-        if quant_of(engine.model) is None:
-            tips.append("--dtype int8")
+        quant = quant_of(engine.model)
+        if quant is None:
+            tips.append("--dtype int8 (with a C compiler: mrt2_small 1.1x real time on a 2-core Xeon)")
+        elif quant == "int8" and native_step.plan_of(engine.model) is None and int8_kernel.why_not():
+            tips.append(f"a C compiler for the native int8 frame (now: {int8_kernel.why_not()}; "
+                        "mrt2_small went from 0.49x to 1.1x with it on a 2-core Xeon)")
+        if not fs.compiled and native_step.plan_of(engine.model) is None:
+            tips.append("--compile (the language model compiled for this CPU; 1-2 minutes of compiling the "
+                        "first time, seconds later)")
     return tips + ["a GPU (--device cuda)", "a smaller model", "fewer voices",
                    "'mrtd render' to make the audio offline"]

@@ -24,19 +24,35 @@ def test_measuring_the_speed_changes_nothing_heard():
         assert np.array_equal(a, b)
 
 
-def test_tips_below_real_time_name_only_what_is_not_in_use():
-    """The warning's advice for a CPU engine: --compile and int8 while they are not on;
-    once the model is int8, only --compile and the ways round it."""
+def test_tips_below_real_time_name_only_what_is_not_in_use(monkeypatch):
+    """The warning's advice for a CPU engine: int8 first, and --compile, while they are not
+    on; once the model is int8 with its native frame, neither (compiling would only slow it):
+    the ways round it; int8 without the native frame: what it lacks, and --compile."""
+    import shutil
+
     import torch
 
     from mrtd.engine.speed import speed_tips
+    from mrtd.model.mrt2 import int8_kernel
     from mrtd.model.mrt2.quant import quantize_lm
 
     model, dec = build_random_demo()
     tips = speed_tips(Engine(model, dec, seed=0))
-    assert tips[0].startswith("--compile") and "--dtype int8" in tips
+    assert tips[0].startswith("--dtype int8") and tips[1].startswith("--compile")
     assert "'mrtd render' to make the audio offline" in tips
     q, qdec = build_random_demo(dtype=torch.bfloat16)
     quantize_lm(q, "int8")
     tips = speed_tips(Engine(q, qdec, seed=0))
-    assert tips[0].startswith("--compile") and "--dtype int8" not in tips
+    assert not any(t.startswith(("--dtype", "--compile")) for t in tips)
+    if shutil.which("cc") is not None:
+        assert tips[0] == "a GPU (--device cuda)"
+    monkeypatch.setenv(int8_kernel.ENV, "torch")
+    int8_kernel.reset()
+    try:
+        quantize_lm(q, "int8")  # re-quantised without the native library
+        tips = speed_tips(Engine(q, qdec, seed=0))
+        assert tips[0].startswith("a C compiler for the native int8 frame (now: MRTD_INT8_KERNEL=torch")
+        assert tips[1].startswith("--compile")
+    finally:
+        monkeypatch.delenv(int8_kernel.ENV)
+        int8_kernel.reset()

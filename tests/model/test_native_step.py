@@ -126,11 +126,6 @@ def test_steps_aside_where_it_does_not_apply():
     m = _model("int8")
     assert native_step.ready(m, int8_kernel.MAX_ROWS) is not None
     assert native_step.ready(m, int8_kernel.MAX_ROWS + 1) is None  # more streams than rows
-    torch.set_num_threads(2)
-    try:
-        assert native_step.ready(m, 1) is None  # several intra-op threads: PyTorch's operators
-    finally:
-        torch.set_num_threads(1)
     # a matrix moved or replaced after the plan was made: never read through stale pointers
     w = m.temporal.layers[0].ffn.w1
     w.int8 = w.int8.clone()
@@ -138,6 +133,35 @@ def test_steps_aside_where_it_does_not_apply():
     assert native_step.ready(m, 1) is None  # and the plan is gone for good
     out, _ = _stream(m, 2)  # the eager path still makes frames
     assert out[1][0].shape == (1, 12)
+
+
+def test_same_bits_whatever_the_thread_count():
+    """The frame is one thread's work, so torch's intra-op thread count (one stage on every
+    core, or the two-stage engine's one thread) does not change a bit of the stream."""
+    m = _model("int8")
+    one, _ = _stream(m, 4, seed=2)
+    torch.set_num_threads(2)
+    try:
+        two, _ = _stream(m, 4, seed=2)
+    finally:
+        torch.set_num_threads(1)
+    assert all(torch.equal(x[0], y[0]) and torch.equal(x[1], y[1]) for x, y in zip(one, two))
+
+
+def test_compile_is_skipped_for_the_native_frame():
+    """--compile would trace PyTorch's operators instead of the faster native frame: it is
+    skipped (no Inductor run), the frame stays eager and native."""
+    from mrtd.engine.demo import random_models as models
+    from mrtd.model.mrt2.framestep import FrameStep
+
+    m, dec = models(CFG, 0, torch.bfloat16)
+    quantize_lm(m, "int8")
+    fs = FrameStep(m, dec)
+    fs.compile()
+    assert not fs.compiled and fs.mode == "eager"
+    with torch.inference_mode():
+        fs.run()
+    assert native_step.plan_of(m).frames == 1
 
 
 def test_switch_off_leaves_the_eager_path(monkeypatch):

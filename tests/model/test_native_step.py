@@ -135,6 +135,17 @@ def test_steps_aside_where_it_does_not_apply():
     assert out[1][0].shape == (1, 12)
 
 
+def test_a_matrix_of_another_shape_gets_no_plan():
+    """The C code trusts the shapes, so the plan checks each against the config first."""
+    from mrtd.model.mrt2.attention import Int8Weight
+
+    m = _model(None)
+    f = m.depth.layers[0].ffn
+    f.w1 = torch.nn.Parameter(f.w1.detach()[:-16].clone())  # 16 hidden rows short
+    quantize_lm(m, "int8")
+    assert isinstance(f.w1, Int8Weight) and native_step.plan_of(m) is None
+
+
 def test_same_bits_whatever_the_thread_count():
     """The frame is one thread's work, so torch's intra-op thread count (one stage on every
     core, or the two-stage engine's one thread) does not change a bit of the stream."""

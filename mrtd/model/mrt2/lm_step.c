@@ -146,7 +146,7 @@ int mrtd_temporal_step(const void *const *p, const int *dims, float eps, int B, 
                        uint16_t *out) {
     int L = dims[0], D = dims[1], H = dims[2], Dh = dims[3], Fh = dims[4], E = dims[5], S1 = dims[6], S2 = dims[7];
     int HD = H * Dh, S = S1 > S2 ? S1 : S2;
-    if (B < 1 || B > MRTD_MAX_ROWS) return -1;
+    if (B < 1 || B > MRTD_MAX_ROWS || S1 < 1 || S2 < 1) return -1;
     long w = widest(D, HD, Fh);
     float *mem = malloc(sizeof(float) * ((long)B * (D + 4 * w + E) + S));
     if (!mem) return -1;
@@ -154,8 +154,8 @@ int mrtd_temporal_step(const void *const *p, const int *dims, float eps, int B, 
     float *srcf = ctx + B * w, *logit = srcf + (long)B * E;
     int slot1[MRTD_MAX_ROWS], slot2[MRTD_MAX_ROWS];
     for (int b = 0; b < B; b++) {
-        slot1[b] = (int)(pos[b] % S1);
-        slot2[b] = (int)(pos[b] % S2);
+        slot1[b] = (int)(((pos[b] % S1) + S1) % S1); /* in range for any position */
+        slot2[b] = (int)(((pos[b] % S2) + S2) % S2);
         self_valid[(long)b * S1 + slot1[b]] = 1;
         cross_valid[(long)b * S2 + slot2[b]] = 1;
     }

@@ -49,22 +49,25 @@ class NativeStep:
         self._keep: list[Tensor] = []  # float32 copies and the int8 tensors pointed at
         self._mats: list[tuple[Int8Weight, int, int]] = []  # each matrix with the pointers taken
         c = model.cfg
+        d_t, hd_t, d_d, hd_d = c.temporal_dim, c.temporal_heads * c.temporal_head_dim, c.depth_dim, (
+            c.depth_heads * c.depth_head_dim)
         t_ptrs: list[int] = []
         for layer in model.temporal.layers:
             s, x, f = layer.self_attn, layer.cross_attn, layer.ffn
-            t_ptrs += [self._vec(s.pre_norm), self._vec(s.post_norm), *self._mat(s.wqkv), *self._mat(s.wo),
-                       *self._attn_tail(s)]
-            t_ptrs += [self._vec(x.pre_norm), self._vec(x.post_norm), *self._mat(x.wq), *self._mat(x.wkv),
-                       *self._mat(x.wo), *self._attn_tail(x)]
-            t_ptrs += self._ffn(f)
+            t_ptrs += [self._vec(s.pre_norm, d_t), self._vec(s.post_norm, d_t), *self._mat(s.wqkv, 3 * hd_t, d_t),
+                       *self._mat(s.wo, d_t, hd_t), *self._attn_tail(s)]
+            t_ptrs += [self._vec(x.pre_norm, d_t), self._vec(x.post_norm, d_t), *self._mat(x.wq, hd_t, d_t),
+                       *self._mat(x.wkv, 2 * hd_t, c.enc_dim), *self._mat(x.wo, d_t, hd_t), *self._attn_tail(x)]
+            t_ptrs += self._ffn(f, d_t, c.temporal_ffn)
         d = model.depth
-        d_ptrs = [*self._mat(d.adapter), self._vec(d.ln_scale), self._vec(d.ln_bias), *self._mat(d.to_logits),
-                  self._vec(d.logits_bias)]
+        d_ptrs = [*self._mat(d.adapter, d_d, d_t), self._vec(d.ln_scale, d_d), self._vec(d.ln_bias, d_d),
+                  *self._mat(d.to_logits, c.vocab_size, d_d), self._vec(d.logits_bias, c.vocab_size)]
         for layer in d.layers:
             s = layer.self_attn
-            d_ptrs += [self._vec(s.pre_norm), self._vec(s.post_norm), *self._mat(s.wqkv), *self._mat(s.wo),
-                       self._vec(query_scale(s.per_dim_scale.float(), s.head_dim, torch.float32))]
-            d_ptrs += self._ffn(layer.ffn)
+            d_ptrs += [self._vec(s.pre_norm, d_d), self._vec(s.post_norm, d_d), *self._mat(s.wqkv, 3 * hd_d, d_d),
+                       *self._mat(s.wo, d_d, hd_d),
+                       self._vec(query_scale(s.per_dim_scale.float(), s.head_dim, torch.float32), c.depth_head_dim)]
+            d_ptrs += self._ffn(layer.ffn, d_d, c.depth_ffn)
         self._t = (ctypes.c_void_p * len(t_ptrs))(*t_ptrs)
         self._d = (ctypes.c_void_p * len(d_ptrs))(*d_ptrs)
         self._t_dims = (ctypes.c_int * 8)(c.temporal_layers, c.temporal_dim, c.temporal_heads, c.temporal_head_dim,
@@ -75,16 +78,20 @@ class NativeStep:
         self.eps = float(c.norm_eps)
         self.frames = 0  # temporal steps run here (benchmarks record it: proof the frame ran natively)
 
-    # ---- building ----
-    def _vec(self, t: Tensor) -> int:
+    # ---- building: every shape checked here, since the C code trusts them ----
+    def _vec(self, t: Tensor, n: int) -> int:
+        if tuple(t.shape) != (n,):
+            raise TypeError(f"vector of shape {tuple(t.shape)}, expected ({n},)")
         f = t.detach().to("cpu", torch.float32).contiguous().clone()
         self._keep.append(f)
         return f.data_ptr()
 
-    def _mat(self, w: object) -> tuple[int, int]:
+    def _mat(self, w: object, rows: int, cols: int) -> tuple[int, int]:
         if not isinstance(w, Int8Weight):
             raise TypeError(f"not an int8 matrix: {type(w).__name__}")
         q, s = w.int8, w.scale
+        if tuple(q.shape) != (rows, cols) or tuple(s.shape) != (rows,):
+            raise TypeError(f"int8 matrix of shape {tuple(q.shape)}, expected {(rows, cols)}")
         if q.device.type != "cpu" or not q.is_contiguous() or s.dtype != torch.bfloat16 or not s.is_contiguous():
             raise TypeError("int8 matrix not in the CPU layout the kernel reads")
         self._keep += [q, s]
@@ -95,12 +102,13 @@ class NativeStep:
         """qscale, sink key, sink value (float32; the scale as exact as float32 allows)."""
         if a.sink_k is None:
             raise TypeError("the temporal stack's attention has a sink")
-        return [self._vec(query_scale(a.per_dim_scale.float(), a.head_dim, torch.float32)),
-                self._vec(a.sink_k), self._vec(a.sink_v)]
+        hd = a.heads * a.head_dim
+        return [self._vec(query_scale(a.per_dim_scale.float(), a.head_dim, torch.float32), a.head_dim),
+                self._vec(a.sink_k.reshape(-1), hd), self._vec(a.sink_v.reshape(-1), hd)]
 
-    def _ffn(self, f) -> list[int]:
-        return [self._vec(f.pre_norm), self._vec(f.post_norm), *self._mat(f.w1), self._vec(f.b1), *self._mat(f.w2),
-                self._vec(f.b2)]
+    def _ffn(self, f, dim: int, hidden: int) -> list[int]:
+        return [self._vec(f.pre_norm, dim), self._vec(f.post_norm, dim), *self._mat(f.w1, hidden, dim),
+                self._vec(f.b1, hidden), *self._mat(f.w2, dim, hidden), self._vec(f.b2, dim)]
 
     def current(self) -> bool:
         """Every matrix still holds the very tensors this plan points at (not moved or

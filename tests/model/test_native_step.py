@@ -198,5 +198,40 @@ def test_wrong_tensors_are_refused_before_the_c_code_sees_them():
     bad = m.new_state(2)  # a two-stream state for a one-stream input
     with pytest.raises(ValueError, match="expected"):
         plan.temporal(x, src, bad)
+    state.depth_k = state.depth_k[:, :, :4]  # fewer levels than the model has
     with pytest.raises(ValueError, match="expected"):
-        plan.depth_level(x, 0, state.depth_k[:, :, :4], state.depth_v)
+        plan.depth_frame(x, state, None, None, None, None)
+
+
+def test_forced_tokens_outside_the_vocabulary_are_refused():
+    m = _model("int8")
+    state = m.new_state(1)
+    cond = torch.from_numpy(_ref()["gen_cond"][:1]).long()
+    bad = torch.full((1, 12), CFG.vocab_size, dtype=torch.long)  # one past the last id
+    with pytest.raises(ValueError, match="outside the vocabulary"):
+        m.step(state, cond, forced=bad)
+
+
+@pytest.mark.parametrize("top_k", [None, 1, 40, 1024])
+@pytest.mark.parametrize("temperature", [0.0, 1.3])
+def test_native_sampler_is_the_official_sampler(top_k, temperature):
+    """Each level's token is what sampler.sample_prepared picks from the level's logits (soft-
+    capped), the temperature, top-k and that level's noise: top-k keeps ties, temperature 0 is
+    greedy, the lowest index wins a tie."""
+    from mrtd.model.mrt2.depth import soft_cap
+    from mrtd.model.mrt2.sampler import sample_prepared, sampling_params
+
+    m = _model("int8")
+    state = m.new_state(2)
+    g = torch.Generator().manual_seed(7)
+    cond = torch.from_numpy(_ref()["gen_cond"][:3]).long()
+    temp = torch.full((2,), temperature)
+    k = None if top_k is None else torch.tensor([top_k, max(1, top_k // 2)])
+    with torch.inference_mode():
+        for f in range(3):
+            noise = -torch.log(-torch.log(torch.rand(2, 12, 1024, generator=g).clamp(1e-10, 1 - 1e-7)))
+            o = m.step(state, cond[f:f + 1].expand(2, -1), temp, k, noise)
+            t, k_idx = sampling_params(temp, k, 1024, torch.device("cpu"))
+            for q in range(12):
+                code = sample_prepared(soft_cap(o.logits[:, q], CFG.soft_cap), t, k_idx, noise[:, q])
+                assert torch.equal(o.tokens[:, q], code + CFG.num_reserved + q * 1024)

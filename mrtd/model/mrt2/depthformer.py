@@ -216,14 +216,16 @@ class Depthformer(nn.Module):
         k_idx = t = None
         if forced is None:
             t, k_idx = sampling_params(temperature, top_k, c.codebook_size, o.device)
+        native = native_step.ready(self, o.shape[0])
+        if native is not None:  # the 12 levels and their sampling in one native call
+            tokens, lg = native.depth_frame(o, state, t, k_idx, noise, forced)
+            state.prev.copy_(tokens)
+            state.pos.add_(1)
+            return tokens, lg
         h = o
         toks, logits = [], []
-        native = native_step.ready(self, o.shape[0])
         for q in range(c.num_codebooks):
-            if native is not None:
-                lq = native.depth_level(h, q, state.depth_k, state.depth_v)[:, 0]
-            else:
-                lq = self.depth.step(h, q, state.depth_k, state.depth_v)[:, 0]
+            lq = self.depth.step(h, q, state.depth_k, state.depth_v)[:, 0]
             logits.append(lq)
             if forced is not None:
                 tok = forced[:, q].long()

@@ -128,9 +128,9 @@ def library() -> ctypes.CDLL | None:
                 lib.mrtd_int8_gemv.restype = ctypes.c_int
                 lib.mrtd_int8_gemv.argtypes = [ctypes.c_void_p] * 4 + [ctypes.c_int] * 3
                 ptr, i32, f32 = ctypes.c_void_p, ctypes.c_int, ctypes.c_float
-                lib.mrtd_temporal_step.restype = lib.mrtd_depth_level.restype = ctypes.c_int
+                lib.mrtd_temporal_step.restype = lib.mrtd_depth_frame.restype = ctypes.c_int
                 lib.mrtd_temporal_step.argtypes = [ptr, ptr, f32, i32] + [ptr] * 10
-                lib.mrtd_depth_level.argtypes = [ptr, ptr, f32, i32, ptr, i32, ptr, ptr, ptr]
+                lib.mrtd_depth_frame.argtypes = [ptr, ptr, f32, i32, ptr, ptr, f32, f32] + [ptr] * 8
                 if lib.mrtd_int8_isa() < 1:
                     lib, why = None, "this CPU has neither AVX-512 nor AVX2"
             except (OSError, subprocess.SubprocessError) as e:

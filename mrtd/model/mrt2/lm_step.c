@@ -208,21 +208,14 @@ int mrtd_temporal_step(const void *const *p, const int *dims, float eps, int B, 
 #define D_FFN 7     /* per layer: pre, post, w1 (2), b1, w2 (2), b2 */
 #define D_PER_LAYER 15
 
-/* One depth level for B streams. dims: Ld, Dt, D, H, Dh, F, levels, C (codes per level),
- * reserved. x_in [B, Dt] bfloat16 (the temporal output at level 0, the scaled embedding of
- * the previous level's token after); writes this level's keys/values at position `level`
- * and the level's own C logits, float32 [B, C], before the soft cap. */
-int mrtd_depth_level(const void *const *p, const int *dims, float eps, int B, const uint16_t *x_in, int level,
-                     uint16_t *cache_k, uint16_t *cache_v, float *logits) {
+/* One depth level for B streams from float32 inputs xin [B, Dt]: writes this level's keys and
+ * values at position `level` and the level's own C logits [B, C] (before the soft cap). */
+static int depth_level(const void *const *p, const int *dims, float eps, int B, const float *xin, int level,
+                       uint16_t *cache_k, uint16_t *cache_v, float *logits, float *mem) {
     int Ld = dims[0], Dt = dims[1], D = dims[2], H = dims[3], Dh = dims[4], Fh = dims[5], levels = dims[6];
     int C = dims[7], reserved = dims[8], HD = H * Dh;
-    if (B < 1 || B > MRTD_MAX_ROWS || level < 0 || level >= levels) return -1;
     long w = widest(D, HD, Fh);
-    float *mem = malloc(sizeof(float) * ((long)B * (Dt + D + 4 * w) + levels));
-    if (!mem) return -1;
-    float *xin = mem, *x = xin + (long)B * Dt, *h = x + (long)B * D, *o = h + B * w;
-    float *u = o + B * w, *ctx = u + B * w, *logit = ctx + B * w;
-    for (long i = 0; i < (long)B * Dt; i++) xin[i] = bf16_to_f32(x_in[i]);
+    float *x = mem, *h = x + (long)B * D, *o = h + B * w, *u = o + B * w, *ctx = u + B * w, *logit = ctx + B * w;
     int rc = gemv(Q(p), xin, x, B, D, Dt);
     const void *const *layers = p + D_HEAD;
     for (int l = 0; l < Ld && rc == 0; l++) {
@@ -250,6 +243,80 @@ int mrtd_depth_level(const void *const *p, const int *dims, float eps, int B, co
         rc = gemv(head, h, logits, B, C, D);
         for (int b = 0; rc == 0 && b < B; b++)
             for (int i = 0; i < C; i++) logits[(long)b * C + i] += F(p[6])[lo + i];
+    }
+    return rc;
+}
+
+static int cmp_desc(const void *a, const void *b) {
+    float x = *(const float *)a, y = *(const float *)b;
+    return (x < y) - (x > y);
+}
+
+/* The official sampler on one level's soft-capped logits (mrtd/model/mrt2/sampler.py's
+ * sample_prepared): top-k keeps every logit >= the k-th largest (ties kept), the rest get
+ * MASKED; then logits + t * gumbel noise (none: greedy), and the first index of the maximum. */
+static int sample(float *l, int C, long k_idx, float t, const float *noise, float *sorted) {
+    if (k_idx >= 0) {
+        memcpy(sorted, l, sizeof(float) * C);
+        qsort(sorted, C, sizeof(float), cmp_desc);
+        float thr = sorted[k_idx];
+        for (int i = 0; i < C; i++)
+            if (l[i] < thr) l[i] = -0.7f * 3.4028234663852886e38f;
+    }
+    if (noise)
+        for (int i = 0; i < C; i++) l[i] = l[i] + t * noise[i];
+    int best = 0;
+    for (int i = 1; i < C; i++)
+        if (l[i] > l[best]) best = i;
+    return best;
+}
+
+/* The 12 levels of one frame for B streams in one call: each level's logits, its token
+ * (sampled, or forced[b, q] when forced is given), and the scaled embedding of that token as
+ * the next level's input. x_in [B, Dt] bfloat16 (the temporal output); emb [V, Dt] bfloat16;
+ * temperature [B] and k_idx [B] (k - 1; NULL: no top-k) as sampler.sampling_params makes
+ * them; noise [B, levels, C] (NULL: greedy); tokens [B, levels] and logits [B, levels, C]
+ * (before the soft cap) written. -1: a shape not taken; -2: a forced token outside the
+ * vocabulary. */
+int mrtd_depth_frame(const void *const *p, const int *dims, float eps, int B, const uint16_t *x_in,
+                     const uint16_t *emb, float emb_scale, float cap, uint16_t *cache_k, uint16_t *cache_v,
+                     const float *temperature, const int64_t *k_idx, const float *noise, const int64_t *forced,
+                     int64_t *tokens, float *logits) {
+    int Dt = dims[1], D = dims[2], HD = dims[3] * dims[4], Fh = dims[5], levels = dims[6], C = dims[7];
+    int reserved = dims[8];
+    long V = reserved + (long)levels * C;
+    if (B < 1 || B > MRTD_MAX_ROWS || C < 1) return -1;
+    long w = widest(D, HD, Fh);
+    float *mem = malloc(sizeof(float) * ((long)B * (Dt + D + 4 * w + C) + levels + 2L * C));
+    if (!mem) return -1;
+    float *xin = mem, *lv = xin + (long)B * Dt, *capped = lv + (long)B * C, *sorted = capped + C;
+    float *scratch = sorted + C;
+    for (long i = 0; i < (long)B * Dt; i++) xin[i] = bf16_to_f32(x_in[i]);
+    int rc = 0;
+    for (int q = 0; q < levels && rc == 0; q++) {
+        if ((rc = depth_level(p, dims, eps, B, xin, q, cache_k, cache_v, lv, scratch))) break;
+        for (int b = 0; b < B; b++) {
+            const float *row = lv + (long)b * C;
+            memcpy(logits + ((long)b * levels + q) * C, row, sizeof(float) * C);
+            int64_t tok;
+            if (forced) {
+                tok = forced[(long)b * levels + q];
+            } else {
+                for (int i = 0; i < C; i++) capped[i] = tanhf(row[i] / cap) * cap;
+                long k = k_idx ? k_idx[b] : -1;
+                if (k >= C) k = C - 1;
+                float t = temperature ? temperature[b] : 0.0f;
+                const float *nz = noise ? noise + ((long)b * levels + q) * C : NULL;
+                tok = sample(capped, C, k, t, nz, sorted) + reserved + (int64_t)q * C;
+            }
+            if (tok < 0 || tok >= V) {
+                rc = -2;
+                break;
+            }
+            tokens[(long)b * levels + q] = tok;
+            const uint16_t *e = emb + tok * Dt;
+            for (int i = 0; i < Dt; i++) xin[(long)b * Dt + i] = bf16_to_f32(e[i]) * emb_scale;
+        }
     }
     free(mem);
     return rc;

@@ -76,6 +76,11 @@ class NativeStep:
                                           c.depth_head_dim, c.depth_ffn, c.num_codebooks, c.codebook_size,
                                           c.num_reserved)
         self.eps = float(c.norm_eps)
+        emb = model.embedding
+        if tuple(emb.shape) != (c.vocab_size, c.temporal_dim) or emb.dtype != torch.bfloat16 or not emb.is_contiguous():
+            raise TypeError("the token embedding is not a contiguous bfloat16 [vocab, width] table")
+        self._emb, self._emb_ptr = emb, emb.data_ptr()
+        self.emb_scale, self.cap = float(model.emb_scale), float(c.soft_cap)
         self.frames = 0  # temporal steps run here (benchmarks record it: proof the frame ran natively)
 
     # ---- building: every shape checked here, since the C code trusts them ----
@@ -113,7 +118,8 @@ class NativeStep:
     def current(self) -> bool:
         """Every matrix still holds the very tensors this plan points at (not moved or
         replaced since; ~40 us a check for mrt2_small)."""
-        return all(w.int8.data_ptr() == q and w.scale.data_ptr() == s for w, q, s in self._mats)
+        return self._emb.data_ptr() == self._emb_ptr and all(
+            w.int8.data_ptr() == q and w.scale.data_ptr() == s for w, q, s in self._mats)
 
     # ---- running ----
     def temporal(self, x: Tensor, src: Tensor, state: "StreamState") -> Tensor:
@@ -138,20 +144,48 @@ class NativeStep:
         self.frames += 1
         return out
 
-    def depth_level(self, h: Tensor, level: int, cache_k: Tensor, cache_v: Tensor) -> Tensor:
-        """:meth:`DepthStack.step`: h [B,1,Dt] bfloat16 -> the level's logits [B,1,1024]
-        float32, before the soft cap."""
-        c, b = self.cfg, h.shape[0]
-        _need(h, (b, 1, c.temporal_dim), torch.bfloat16)
-        shape = (c.depth_layers, b, c.num_codebooks, c.depth_heads, c.depth_head_dim)
-        _need(cache_k, shape, torch.bfloat16)
-        _need(cache_v, shape, torch.bfloat16)
-        out = torch.empty(b, 1, c.codebook_size, dtype=torch.float32)
-        rc = self.lib.mrtd_depth_level(self._d, self._d_dims, self.eps, b, h.data_ptr(), level, cache_k.data_ptr(),
-                                       cache_v.data_ptr(), out.data_ptr())
+    def depth_frame(self, o: Tensor, state: "StreamState", t: Tensor | None, k_idx: Tensor | None,
+                    noise: Tensor | None, forced: Tensor | None) -> tuple[Tensor, Tensor]:
+        """:meth:`Depthformer.step_depth`'s 12 levels in one call, the sampler included (the
+        official rules of :func:`~mrtd.model.mrt2.sampler.sample_prepared`): o [B,1,Dt]
+        bfloat16; ``t``/``k_idx`` [B,1] from :func:`~mrtd.model.mrt2.sampler.sampling_params`;
+        noise [B,12,1024] float32 (None: greedy); forced [B,12] ids fed instead of samples.
+        Returns tokens [B,12] int64 and the levels' logits [B,12,1024] float32 before the
+        soft cap. One call instead of ~200 operators that each release and retake the
+        interpreter lock the codec thread also wants."""
+        c, b = self.cfg, o.shape[0]
+        q, size = c.num_codebooks, c.codebook_size
+        _need(o, (b, 1, c.temporal_dim), torch.bfloat16)
+        shape = (c.depth_layers, b, q, c.depth_heads, c.depth_head_dim)
+        _need(state.depth_k, shape, torch.bfloat16)
+        _need(state.depth_v, shape, torch.bfloat16)
+        if forced is not None:
+            forced = forced.to(torch.long).contiguous()
+            _need(forced, (b, q), torch.long)
+        else:
+            if noise is not None:
+                if t is None:
+                    raise ValueError("sampling with noise needs a temperature")
+                _need(noise, (b, q, size), torch.float32)
+            if t is not None:
+                t = t.reshape(b).contiguous()
+                _need(t, (b,), torch.float32)
+            if k_idx is not None:
+                k_idx = k_idx.reshape(b).contiguous()
+                _need(k_idx, (b,), torch.long)
+        emb = self._emb
+        tokens = torch.empty(b, q, dtype=torch.long)
+        logits = torch.empty(b, q, size, dtype=torch.float32)
+        ptr = lambda x: None if x is None else x.data_ptr()  # noqa: E731
+        rc = self.lib.mrtd_depth_frame(
+            self._d, self._d_dims, self.eps, b, o.data_ptr(), emb.data_ptr(), self.emb_scale, self.cap,
+            state.depth_k.data_ptr(), state.depth_v.data_ptr(), ptr(t), ptr(k_idx),
+            ptr(noise) if forced is None else None, ptr(forced), tokens.data_ptr(), logits.data_ptr())
+        if rc == -2:
+            raise ValueError(f"a forced token is outside the vocabulary (0..{c.vocab_size - 1})")
         if rc != 0:
             raise RuntimeError("native depth step refused its shapes")
-        return out
+        return tokens, logits
 
 
 def _need(t: Tensor, shape: tuple, dtype: torch.dtype) -> None:

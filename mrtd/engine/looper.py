@@ -104,7 +104,8 @@ def nbytes(x: Any) -> int:
         return sum(nbytes(v) for v in x)
     if hasattr(x, "__dataclass_fields__"):
         return sum(nbytes(getattr(x, k)) for k in x.__dataclass_fields__)
-    return 0
+    size = getattr(x, "nbytes", None)  # an object that says its size (a snapshot half still being made)
+    return size if isinstance(size, int) else 0
 
 
 class History:

@@ -14,7 +14,11 @@ generator returns at step ``k - 1`` (``Block.lag`` 2 instead of 1), bit for bit 
 stage has the same thread count as the one-stage step. That is the whole contract:
 snapshots carry the decoded frame not yet returned, so resets, prefill, bank loads, loops
 and rewinds (:mod:`mrtd.engine.looper`) land where they land in one stage, and replays
-stay exact. Every state operation first waits for the codec thread (``drain``).
+stay exact. Every state operation first waits for the codec thread (``drain``), except
+the looper's periodic history snapshot: it comes every ~13 frames for mrt2_small, and
+waiting there ran the two stages one after the other for that frame (7% of the generation
+thread's time live). Its codec half is taken by the codec thread right after the frame it
+is decoding (:class:`Later`), and completed when the snapshot is restored.
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ import atexit
 import queue
 import threading
 import weakref
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -44,6 +49,32 @@ def split_threads(threads: int) -> tuple[int, int]:
     return max(1, threads - codec), codec
 
 
+class Later:
+    """A value made on the codec thread after the frame it is decoding (the codec half of a
+    history snapshot); :meth:`get` waits for it. ``nbytes``: its size, known in advance
+    (the history's memory budget counts it before it exists)."""
+
+    def __init__(self, make: Callable[[Pending], Any], nbytes: int):
+        self._make, self.nbytes = make, nbytes
+        self._ready = threading.Event()
+        self._value: Any = None
+
+    def fill(self, result: Pending | BaseException) -> None:
+        """On the codec thread; a failed frame leaves its error (raised by :meth:`get`)."""
+        try:
+            self._value = result if isinstance(result, BaseException) else self._make(result)
+        except BaseException as e:  # noqa: BLE001 - raised by get()
+            self._value = e
+        finally:
+            self._ready.set()
+
+    def get(self) -> Any:
+        self._ready.wait()
+        if isinstance(self._value, BaseException):
+            raise self._value
+        return self._value
+
+
 class CodecThread:
     """The codec stage: decodes one frame's tokens at a time on its own thread with its
     own torch thread count; at most one frame in flight (a queue of one)."""
@@ -54,6 +85,9 @@ class CodecThread:
         self._done: queue.Queue = queue.Queue(maxsize=1)
         self.busy = False  # a frame is in flight
         self._thread: threading.Thread | None = None
+        self._lock = threading.Lock()  # the two below, between the generation and codec threads
+        self._working = False  # the codec thread is decoding (not yet finished) a frame
+        self._hook: Later | None = None
 
     def _start(self) -> None:
         self._thread = threading.Thread(target=self._run, name="mrtd-codec", daemon=True)
@@ -69,16 +103,33 @@ class CodecThread:
                 return
             try:
                 audio, valid = self.fs.run_codec(tokens)
-                self._done.put((audio[0].numpy() * OUTPUT_GAIN, bool(valid[0])))
+                result: Pending | BaseException = (audio[0].numpy() * OUTPUT_GAIN, bool(valid[0]))
             except BaseException as e:  # noqa: BLE001 - handed to the caller of take()
-                self._done.put(e)
+                result = e
+            with self._lock:
+                hook, self._hook, self._working = self._hook, None, False
+            if hook is not None:
+                hook.fill(result)  # before the next frame can change the codec's state
+            self._done.put(result)
 
     def submit(self, tokens: torch.Tensor) -> None:
         """Decode ``tokens`` [1,12] (not written again by the caller) in the background."""
         if self._thread is None:  # first use, or after close(): an engine may start again
             self._start()
+        with self._lock:
+            self._working = True
         self._todo.put(tokens)
         self.busy = True
+
+    def after_current(self, make: Callable[[Pending], Any], nbytes: int) -> Later | None:
+        """``make(result)`` run on the codec thread right after the frame it is decoding (with
+        that frame's result), or None when no frame is being decoded now: then the codec is
+        idle and the caller may read its state after :meth:`take`, without waiting."""
+        with self._lock:
+            if not self._working or self._hook is not None:
+                return None
+            self._hook = later = Later(make, nbytes)
+            return later
 
     def take(self) -> Pending:
         """The frame in flight, once decoded (the codec's error, if it failed)."""
@@ -177,11 +228,31 @@ class TwoStageMRT2Generator(MRT2Generator):
         self._put_pending(snap[2] if len(snap) > 2 else None)  # a bank's snapshot: nothing pending
 
     def history_snapshot(self) -> dict:
-        self.drain()
-        return {**self.fs.snapshot(), "pending": self._pending_copy()}
+        """The one-stage snapshot plus the decoded frame not yet returned. While the codec is
+        decoding, its half (with that frame) is taken by the codec thread when it is done: the
+        language model goes on meanwhile (:meth:`history_restore` completes it)."""
+        lm = self.fs.lm_snapshot()
+        later = self.codec.after_current(self._codec_half, self._codec_bytes()) if self.codec.busy else None
+        if later is not None:
+            return {"lm": lm, "codec": later}
+        self.drain()  # nothing being decoded: at most the finished frame to collect
+        return self._joined(lm, self._codec_half(self._ready))
+
+    def _codec_half(self, result: Pending) -> dict:
+        audio, valid = result
+        return {**self.fs.codec_snapshot(), "pending": (None if audio is None else audio.copy(), valid)}
+
+    def _codec_bytes(self) -> int:
+        return sum(t.numel() * t.element_size() for t in self.fs.dec_state.tensors()) + self._out[0].nbytes
+
+    def _joined(self, lm: dict, codec: dict) -> dict:
+        return {**self.fs.join_snapshot(lm, codec), "pending": codec["pending"]}
 
     def history_restore(self, snap: dict) -> None:
         self.drain()
+        if "lm" in snap:  # taken while the codec was decoding: its half, made since
+            codec = snap["codec"].get() if isinstance(snap["codec"], Later) else snap["codec"]
+            snap = self._joined(snap["lm"], codec)
         self.fs.restore(snap)
         self._put_pending(snap.get("pending"))
 

@@ -102,6 +102,65 @@ def test_history_snapshot_carries_the_frame_in_flight():
     assert after[0][1] is not None
 
 
+@pytest.mark.parametrize("wait", [False, True])
+def test_history_snapshot_does_not_wait_for_the_codec(wait):
+    """The looper's periodic snapshot, asked for while the codec decodes: the codec thread
+    takes its half after that frame (the language model is not held up), and restoring it
+    remakes the same frames as a snapshot of the same moment taken by waiting. A failing
+    codec frame surfaces when the snapshot is used."""
+    import threading
+
+    from mrtd.engine.two_stage import Later
+
+    model, dec = build_random_demo()
+    two = TwoStageMRT2Generator(model, dec, seed=4)
+    gate, codec = threading.Event(), two.fs.run_codec
+    gate.set()
+
+    def held(tokens):
+        gate.wait(10)
+        return codec(tokens)
+
+    two.fs.run_codec = held
+    try:
+        _steps(two, 9)
+        two.drain()  # the codec idle: nothing to wait for, so the next step's frame is in flight
+        gate.clear()
+        _steps(two, 1)
+        if wait:
+            gate.set()
+            two.drain()
+            snap = two.history_snapshot()
+            assert "lm" not in snap
+        else:
+            snap = two.history_snapshot()  # the codec is held mid-frame: deferred
+            assert isinstance(snap["codec"], Later)
+            gate.set()
+        first = _steps(two, 8)
+        _steps(two, 3)
+        two.history_restore(snap)
+        again = _steps(two, 8)
+    finally:
+        gate.set()
+        two.close()
+    for x, y in zip(first, again):
+        assert np.array_equal(x[0], y[0])
+        assert (x[1] is None and y[1] is None) or np.array_equal(x[1], y[1])
+    assert sum(x[1] is not None for x in again) == 8
+
+
+def test_a_deferred_snapshot_of_a_failed_frame_raises_when_used():
+    from mrtd.engine.two_stage import Later
+
+    later = Later(lambda result: {"ok": result}, 16)
+    later.fill(RuntimeError("codec failed"))
+    with pytest.raises(RuntimeError, match="codec failed"):
+        later.get()
+    from mrtd.engine.looper import nbytes
+
+    assert nbytes({"codec": later}) == 16  # counted by the history's budget before it exists
+
+
 def _render(two_stage: bool, *, loop: bool = False, reset: bool = False, bank: str | None = None) -> np.ndarray:
     e = load_engine(None, None, True, 0, two_stage=two_stage, threads=2, bank_dir=bank)
     e.post("/mrtd/temperature", 0.9, frame=20)

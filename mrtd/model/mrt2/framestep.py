@@ -403,10 +403,28 @@ class FrameStep:
     def snapshot(self) -> dict:
         """Everything that decides the coming frames: stream states, codec state, noise
         generators (as before any noise drawn ahead). For :meth:`restore`."""
+        return self.join_snapshot(self.lm_snapshot(), self.codec_snapshot())
+
+    def lm_snapshot(self) -> dict:
+        """The language model's half of :meth:`snapshot` (its stream state and the noise
+        generators): what the thread running the language model owns."""
         with torch.inference_mode():
             gens = self._gen_before_ahead if self._ahead else [g.get_state() for g in self.generators]
-            return {"tensors": self._snapshot(), "generators": [s.clone() for s in gens],
+            return {"tensors": [getattr(self.state, f.name).clone() for f in fields(self.state)],
+                    "generators": [s.clone() for s in gens]}
+
+    def codec_snapshot(self) -> dict:
+        """The codec's half of :meth:`snapshot` (its streaming state and step counts): what the
+        thread running the codec owns, so the two-stage engine's codec thread can take it."""
+        with torch.inference_mode():
+            return {"tensors": [t.clone() for t in self.dec_state.tensors()] + [self.dec_steps.clone()],
                     "host_steps": self._host_steps.copy(), "codec_steps": self.dec_state.steps}
+
+    @staticmethod
+    def join_snapshot(lm: dict, codec: dict) -> dict:
+        """:meth:`snapshot` from its two halves."""
+        return {"tensors": lm["tensors"] + codec["tensors"], "generators": lm["generators"],
+                "host_steps": codec["host_steps"], "codec_steps": codec["codec_steps"]}
 
     def restore(self, snap: dict) -> None:
         """Back to a :meth:`snapshot` in place (buffers keep their storage)."""
@@ -420,8 +438,7 @@ class FrameStep:
 
     # ---- CUDA graph ------------------------------------------------------------------------
     def _snapshot(self) -> list[Tensor]:
-        return ([getattr(self.state, f.name).clone() for f in fields(self.state)]
-                + [t.clone() for t in self.dec_state.tensors()] + [self.dec_steps.clone()])
+        return self.snapshot()["tensors"]
 
     def _restore(self, snap: list[Tensor]) -> None:
         dst = [getattr(self.state, f.name) for f in fields(self.state)] + self.dec_state.tensors() + [self.dec_steps]

@@ -136,7 +136,7 @@ def library() -> ctypes.CDLL | None:
             except (OSError, subprocess.SubprocessError) as e:
                 lib, why = None, f"build failed: {e}"
         if lib is None:
-            log.info(f"int8 kernel: PyTorch's, and PyTorch's operators for the frame: ~1.7x slower a frame ({why}; "
+            log.info(f"int8 kernel: PyTorch's, and PyTorch's operators for the frame: 2-3x slower a frame ({why}; "
                      "gcc or clang builds the native one)")
         _state.update(lib=lib, why=why)
         global native

@@ -1,10 +1,11 @@
-/* One frame of the int8 language model (the temporal step, then each depth level) in one call
- * each, for up to MRTD_MAX_ROWS streams on one core.
+/* One frame of the int8 language model in two calls, for up to MRTD_MAX_ROWS streams on one
+ * core: the temporal step, then the 12 depth levels with their sampling.
  *
  * Why this file exists: with the weights int8 and read by mrtd_gemv_f32, what is left of an
  * eager PyTorch frame is ~3,000 small operators (norms, casts, attention over a few dozen
- * keys), each costing microseconds of dispatch: ~30 of the ~70 ms a frame took on one core
- * of the project's Xeon. Here those are plain loops over float32 activations.
+ * keys, the sampler), each costing microseconds of dispatch: ~30 of the ~70 ms a frame took on
+ * one core of the project's Xeon, and each handing the interpreter lock to the codec thread
+ * and back. Here those are plain loops over float32 activations.
  *
  * Numerics: the weights are the same int8 codes and bfloat16 row scales PyTorch's int8 path
  * reads; the activations stay float32 from the inputs to the outputs (the PyTorch path

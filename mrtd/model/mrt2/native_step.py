@@ -1,5 +1,5 @@
 """The int8 language model's frame in native code (``lm_step.c``): the whole temporal step
-in one call, each depth level in one call.
+in one call, the 12 depth levels with their sampling in another.
 
 Why: with int8 weights read by the native kernel (:mod:`mrtd.model.mrt2.int8_kernel`),
 what was left of an eager frame on one core was ~3,000 small PyTorch operators (norms,

@@ -1,15 +1,17 @@
 """The codec stage on other runtimes, side by side on one core (issue 17): eager PyTorch
 (float32, bfloat16; each with its conv weights packed for oneDNN once, the default on a
-CPU, and reordered per call as before), ``torch.compile`` and OpenVINO (float32, bfloat16 precision hint),
+CPU, and reordered per call as before), ``torch.compile``, OpenVINO (float32, bfloat16
+precision hint) and ONNX Runtime (float32: its CPU provider has no bfloat16 convs),
 each streaming the same random tokens through the mrt2_small-shaped decoder (random
 weights); the median time of a step after warm-up, and the SNR of the audio against
 eager float32. With two stages on two cores the codec on one core is the floor of the
 frame, so this is the stage to win on.
 
-OpenVINO runs the conv stack (``SpectroStreamDecoder.spectrum``: embeddings in, the
-spectrum and the new streaming buffers out); the inverse STFT stays in PyTorch (its
-complex FFT does not convert), and its time is included. Needs ``pip install openvino``
-(not a dependency of mrtd); without it those rows say so.
+OpenVINO and ONNX Runtime run the conv stack (``SpectroStreamDecoder.spectrum``:
+embeddings in, the spectrum and the new streaming buffers out; ONNX Runtime from a
+``torch.onnx.export`` of it); the inverse STFT stays in PyTorch (its complex FFT does not
+convert), and its time is included. Needs ``pip install openvino onnxruntime onnx``
+(not dependencies of mrtd); without them those rows say so.
 
     python benchmarks/codec_runtimes.py --json benchmarks/results/codec_runtimes_small_cpu.json
 """
@@ -20,6 +22,7 @@ import argparse
 import copy
 import json
 import statistics
+import tempfile
 import time
 from types import SimpleNamespace
 
@@ -101,6 +104,35 @@ def openvino(dec, codes: list[torch.Tensor], precision: str) -> tuple[list[torch
     return outs, ms
 
 
+def onnxruntime(dec, codes: list[torch.Tensor], folder: str) -> tuple[list[torch.Tensor], list[float]]:
+    import os
+
+    import onnxruntime as ort
+
+    state = dec.init_state(1)
+    path = os.path.join(folder, "spectrum.onnx")
+    names = [f"buf{i}" for i in range(len(state.bufs))]
+    with torch.no_grad():
+        torch.onnx.export(Spectrum(dec).eval(), (embed(dec, codes[0]), *state.bufs), path, dynamo=False,
+                          input_names=["emb", *names], output_names=["spec", *[f"new_{n}" for n in names]])
+    opts = ort.SessionOptions()
+    opts.intra_op_num_threads = opts.inter_op_num_threads = 1
+    opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+    sess = ort.InferenceSession(path, opts, providers=["CPUExecutionProvider"])
+    bufs = [b.numpy().copy() for b in state.bufs]
+    tail, outs, ms = state.tail.clone(), [], []
+    with torch.no_grad():
+        for i, c in enumerate(codes):
+            t = time.perf_counter()
+            vals = sess.run(None, {"emb": embed(dec, c).numpy(), **dict(zip(names, bufs))})
+            bufs = vals[1:]
+            spec = torch.from_numpy(vals[0]) * (0.0 if i == 0 else 1.0)
+            audio = istft_step(spec, tail, dec.window)
+            ms.append(1000 * (time.perf_counter() - t))
+            outs.append(transform_output(audio, "float").float().clone())
+    return outs, ms
+
+
 def snr_db(x: list[torch.Tensor], ref: list[torch.Tensor]) -> float:
     a, b = torch.cat(x[2:]), torch.cat(ref[2:])
     return round(10 * float(np.log10(float((b ** 2).sum()) / max(float(((a - b) ** 2).sum()), 1e-30))), 1)
@@ -123,13 +155,15 @@ def main() -> None:
     codes = [torch.randint(0, 1024, (1, 12), generator=g) for _ in range(a.frames)]
     ref, _ = torch_eager(dec32, codes)
     rows = {}
+    tmp = tempfile.mkdtemp(prefix="mrtd-codec-onnx-")
     runs = [("torch eager float32", lambda: torch_eager(dec32, codes)),
             ("torch eager bfloat16", lambda: torch_eager(dec16, codes)),
             ("torch eager float32 packed", lambda: torch_eager(packed32, codes)),
             ("torch eager bfloat16 packed", lambda: torch_eager(packed16, codes)),
             ("torch.compile float32", lambda: torch_compiled(dec32, codes)),
             ("openvino float32", lambda: openvino(dec32, codes, "f32")),
-            ("openvino bf16 hint", lambda: openvino(dec32, codes, "bf16"))]
+            ("openvino bf16 hint", lambda: openvino(dec32, codes, "bf16")),
+            ("onnxruntime float32", lambda: onnxruntime(dec32, codes, tmp))]
     for name, run in runs:
         try:
             outs, ms = run()
@@ -145,12 +179,11 @@ def main() -> None:
     res = {"benchmark": "codec runtimes", "model": what, "threads": 1, "frames": a.frames, "rows": rows,
            "environment": environment("cpu", "float32"),
            "command": "python benchmarks/codec_runtimes.py" + (f" --json {a.json}" if a.json else "")}
-    try:
-        import openvino as ov
-
-        res["openvino"] = ov.__version__
-    except ImportError:
-        res["openvino"] = None
+    for mod in ("openvino", "onnxruntime"):
+        try:
+            res[mod] = __import__(mod).__version__
+        except ImportError:
+            res[mod] = None
     if a.json:
         with open(a.json, "w") as f:
             json.dump(res, f, indent=1)

@@ -51,6 +51,8 @@ class NativeStep:
         c = model.cfg
         d_t, hd_t, d_d, hd_d = c.temporal_dim, c.temporal_heads * c.temporal_head_dim, c.depth_dim, (
             c.depth_heads * c.depth_head_dim)
+        if len(model.temporal.layers) != c.temporal_layers or len(model.depth.layers) != c.depth_layers:
+            raise TypeError("layer counts differ from the config")
         t_ptrs: list[int] = []
         for layer in model.temporal.layers:
             s, x, f = layer.self_attn, layer.cross_attn, layer.ffn
@@ -64,6 +66,8 @@ class NativeStep:
                   *self._mat(d.to_logits, c.vocab_size, d_d), self._vec(d.logits_bias, c.vocab_size)]
         for layer in d.layers:
             s = layer.self_attn
+            if (s.heads, s.head_dim) != (c.depth_heads, c.depth_head_dim):
+                raise TypeError("attention heads differ from the config")
             d_ptrs += [self._vec(s.pre_norm, d_d), self._vec(s.post_norm, d_d), *self._mat(s.wqkv, 3 * hd_d, d_d),
                        *self._mat(s.wo, d_d, hd_d),
                        self._vec(query_scale(s.per_dim_scale.float(), s.head_dim, torch.float32), c.depth_head_dim)]
@@ -105,8 +109,11 @@ class NativeStep:
 
     def _attn_tail(self, a: Attention) -> list[int]:
         """qscale, sink key, sink value (float32; the scale as exact as float32 allows)."""
+        c = self.cfg
         if a.sink_k is None:
             raise TypeError("the temporal stack's attention has a sink")
+        if (a.heads, a.head_dim) != (c.temporal_heads, c.temporal_head_dim):
+            raise TypeError("attention heads differ from the config")
         hd = a.heads * a.head_dim
         return [self._vec(query_scale(a.per_dim_scale.float(), a.head_dim, torch.float32), a.head_dim),
                 self._vec(a.sink_k.reshape(-1), hd), self._vec(a.sink_v.reshape(-1), hd)]

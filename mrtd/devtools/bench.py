@@ -703,7 +703,7 @@ def run_bench(args: argparse.Namespace) -> int:
         "setup": {"size": None if args.checkpoint else args.size, "device": str(device), "dtype": args.dtype,
                   "codec_dtype": args.codec_dtype, "int8": quant == "int8", "quant": quant, "streams": args.streams,
                   "int8_kernel": kernel_name() if quant else None,
-                  "native_frames": plan_of(model).frames if plan_of(model) is not None else 0,
+                  "native_frames": getattr(plan_of(model), "frames", 0),
                   "weight_layout": _layout_of(model), "codec_layout": _codec_layout_of(dec), "gc_frozen": True,
                   "frames": frames, "warmup": warmup,
                   "threads": lm_threads + codec_threads if args.two_stage else torch.get_num_threads(),

@@ -69,13 +69,13 @@ def speed_tips(engine: Any) -> list[str]:
     fs = _frame_step(engine)
     tips = []
     if fs is not None and fs.device.type == "cpu":
-        quant = quant_of(engine.model)
+        quant, frame, why = quant_of(engine.model), native_step.plan_of(engine.model), int8_kernel.why_not()
         if quant is None:
             tips.append("--dtype int8 (with a C compiler: mrt2_small 1.1x real time on a 2-core Xeon)")
-        elif quant == "int8" and native_step.plan_of(engine.model) is None and int8_kernel.why_not():
-            tips.append(f"a C compiler for the native int8 frame (now: {int8_kernel.why_not()}; "
+        elif quant == "int8" and frame is None and why:
+            tips.append(f"a C compiler for the native int8 frame (now: {why}; "
                         "mrt2_small went from 0.49x to 1.1x with it on a 2-core Xeon)")
-        if not fs.compiled and native_step.plan_of(engine.model) is None:
+        if not fs.compiled and frame is None:
             tips.append("--compile (the language model compiled for this CPU; 1-2 minutes of compiling the "
                         "first time, seconds later)")
     return tips + ["a GPU (--device cuda)", "a smaller model", "fewer voices",

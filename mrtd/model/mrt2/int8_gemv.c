@@ -111,40 +111,37 @@ static inline __attribute__((always_inline)) void rows(const float *xf, int M, c
     }
 }
 
-/* A constant row count per call keeps the sums in registers: one instance per count. */
-static void any_rows(const float *xf, int M, const int8_t *w, const uint16_t *scale, uint16_t *y, float *yf, int N,
-                     int K) {
+/* Both products: a constant row count per call keeps the sums in registers (one instance per
+ * count); y (bfloat16) or yf (float32) receives the result. -1 when the shape is not taken,
+ * or where this build has no vector path (then PyTorch's kernel runs instead). */
+static int product(const float *xf, const int8_t *w, const uint16_t *scale, uint16_t *y, float *yf, int M, int N,
+                   int K) {
+    if (M < 1 || M > MRTD_MAX_ROWS || N < 1 || K < 1) return -1;
     switch (M) {
     case 1: rows(xf, 1, w, scale, y, yf, N, K); break;
     case 2: rows(xf, 2, w, scale, y, yf, N, K); break;
     case 3: rows(xf, 3, w, scale, y, yf, N, K); break;
     default: rows(xf, 4, w, scale, y, yf, N, K); break;
     }
+    return 0;
+}
+#else
+static int product(const float *xf, const int8_t *w, const uint16_t *scale, uint16_t *y, float *yf, int M, int N,
+                   int K) {
+    (void)xf; (void)w; (void)scale; (void)y; (void)yf; (void)M; (void)N; (void)K;
+    return -1;
 }
 #endif
 
 /* 0 on success; -1 when the shape is not taken here (the caller uses PyTorch's kernel). */
 int mrtd_int8_gemv(const uint16_t *x, const int8_t *w, const uint16_t *scale, uint16_t *y, int M, int N, int K) {
-#ifdef LANES
-    if (M < 1 || M > MRTD_MAX_ROWS || N < 1 || K < 1 || (long)M * K > MRTD_MAX_SCRATCH) return -1;
+    if (M < 1 || M > MRTD_MAX_ROWS || K < 1 || (long)M * K > MRTD_MAX_SCRATCH) return -1;
     float xf[MRTD_MAX_SCRATCH];
     for (long i = 0; i < (long)M * K; i++) xf[i] = bf16_to_f32(x[i]);
-    any_rows(xf, M, w, scale, y, NULL, N, K);
-    return 0;
-#else
-    (void)x; (void)w; (void)scale; (void)y; (void)M; (void)N; (void)K;
-    return -1;
-#endif
+    return product(xf, w, scale, y, NULL, M, N, K);
 }
 
 /* The same product for float32 activations, unrounded float32 out (lm_step.c's layers). */
 int mrtd_gemv_f32(const float *x, const int8_t *w, const uint16_t *scale, float *y, int M, int N, int K) {
-#ifdef LANES
-    if (M < 1 || M > MRTD_MAX_ROWS || N < 1 || K < 1) return -1;
-    any_rows(x, M, w, scale, NULL, y, N, K);
-    return 0;
-#else
-    (void)x; (void)w; (void)scale; (void)y; (void)M; (void)N; (void)K;
-    return -1;
-#endif
+    return product(x, w, scale, NULL, y, M, N, K);
 }

@@ -1,27 +1,28 @@
-"""The native int8 matrix-vector kernel (``int8_gemv.c``): built once on this machine, then
-called through ctypes.
+"""The native library of the int8 language model: the matrix-vector kernel
+(``int8_gemv.c``) and the whole-frame loops built on it (``lm_step.c``, driven by
+:mod:`mrtd.model.mrt2.native_step`), built once on this machine, then called through ctypes.
 
 At one frame per call the quantised language model is a chain of matrix-vector products
 whose cost is reading the weights. ``torch._weight_int8pack_mm`` reads them well below
-what one core can stream (the project's 2-core Xeon, ``benchmarks/int8_kernel.py``: 6.3
-against this kernel's 8.0 GB/s from memory, 12.2 against 15.2 from cache). The faster library kernels
-measured also quantise the activations (fbgemm's dynamic int8: 0.93 top-1 agreement with
-float32 where weight-only int8 keeps 0.946; oneDNN's qlinear), and bfloat16 prepacked for
-oneDNN reads twice the bytes. So the loop is ours, ~100 lines of C.
+what one core can stream (the project's 2-core Xeon, ``benchmarks/int8_kernel.py``: 6.0
+against this kernel's 10.5 GB/s from memory, 12.4 against 15.4 from cache). The faster
+library kernels measured also quantise the activations (fbgemm's dynamic int8: 0.93 top-1
+agreement with float32 where weight-only int8 keeps 0.946; oneDNN's qlinear), and bfloat16
+prepacked for oneDNN reads twice the bytes. So the loop is ours.
 
 It is compiled with the system's C compiler (``$CC``, else ``cc``) and ``-march=native``
 into ``$XDG_CACHE_HOME/mrtd/kernels`` (``~/.cache/mrtd/kernels``), named by a hash of the
-source, the compiler and this CPU's flags, so a changed file, compiler or machine builds
-anew and a shared home never loads a library built for another CPU. The build takes well
-under a second and happens when a model is quantised, never on the audio path. Without a
-compiler, on a CPU without AVX2, or with ``MRTD_INT8_KERNEL=torch``, PyTorch's kernel is
-used; :func:`kernel_name` says which ran, and benchmarks record it.
+sources, the compiler and this CPU's flags, so a changed file, compiler or machine builds
+anew and a shared home never loads a library built for another CPU. The build takes about
+a second and happens when a model is quantised, never on the audio path. Without a
+compiler, on a CPU without AVX2, or with ``MRTD_INT8_KERNEL=torch``, PyTorch's kernel and
+operators are used; :func:`kernel_name` says which ran, and benchmarks record it.
 
 ctypes releases the GIL during the call, so the two-stage engine's codec thread runs
-beside it. The kernel is single-threaded: it is used where torch would run the product on
-one thread (the two-stage engine's language-model stage, ``--threads 1``); with more
-intra-op threads PyTorch's kernel runs (it splits the rows). Inside ``torch.compile``
-graphs it is the opaque op ``mrtd::int8_mm``, which makes the same choice when it runs.
+beside it. Where the native frame does not run (more streams than it takes, ``torch.compile``),
+:func:`matmul` serves single products: on one intra-op thread (with more, PyTorch's kernel
+splits the rows), and inside ``torch.compile`` graphs as the opaque op ``mrtd::int8_mm``,
+which makes the same choice when it runs.
 """
 
 from __future__ import annotations

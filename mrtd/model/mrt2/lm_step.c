@@ -36,18 +36,20 @@ static int gemv(qmat m, const float *x, float *y, int B, int N, int K) {
     return mrtd_gemv_f32(x, m.w, m.s, y, B, N, K);
 }
 
-static void rms_norm(const float *x, const float *scale, float *y, int D, float eps) {
+static float inv_rms(const float *x, int D, float eps) {
     float ss = 0.0f;
     for (int i = 0; i < D; i++) ss += x[i] * x[i];
-    float r = 1.0f / sqrtf(ss / (float)D + eps);
+    return 1.0f / sqrtf(ss / (float)D + eps);
+}
+
+static void rms_norm(const float *x, const float *scale, float *y, int D, float eps) {
+    float r = inv_rms(x, D, eps);
     for (int i = 0; i < D; i++) y[i] = x[i] * r * scale[i];
 }
 
 /* x += post_norm(o): the residual end of every "primer hybrid" branch. */
 static void add_post_norm(float *x, const float *o, const float *scale, int D, float eps) {
-    float ss = 0.0f;
-    for (int i = 0; i < D; i++) ss += o[i] * o[i];
-    float r = 1.0f / sqrtf(ss / (float)D + eps);
+    float r = inv_rms(o, D, eps);
     for (int i = 0; i < D; i++) x[i] += o[i] * r * scale[i];
 }
 
@@ -117,6 +119,29 @@ static void attend(const float *q, const float *qscale, const uint16_t *K, const
     }
 }
 
+/* The self-attention branch for B rows, x += post(wo attend(wqkv pre(x))). a: pre, post,
+ * wqkv (2), wo (2), qscale, then the sink key and value when `sinks`. Row b's key and value
+ * go to position slot[b] of its cache (K, V + b * row; positions H * Dh apart), and it
+ * attends over the first `seen` positions, those with valid[b * seen + s] set (NULL: all). */
+static int self_attention(const void *const *a, int sinks, float *x, float *h, float *u, float *ctx, float *o,
+                          float *logit, int B, int D, int H, int Dh, uint16_t *K, uint16_t *V, long row,
+                          const int *slot, const uint8_t *valid, int seen, float eps) {
+    int HD = H * Dh;
+    for (int b = 0; b < B; b++) rms_norm(x + (long)b * D, F(a[0]), h + (long)b * D, D, eps);
+    if (gemv(Q(a + 2), h, u, B, 3 * HD, D)) return -1;
+    for (int b = 0; b < B; b++) {
+        const float *qkv = u + (long)b * 3 * HD;
+        uint16_t *kb = K + b * row, *vb = V + b * row;
+        store_bf16(kb + (long)slot[b] * HD, qkv + HD, HD);
+        store_bf16(vb + (long)slot[b] * HD, qkv + 2 * HD, HD);
+        attend(qkv, F(a[6]), kb, vb, valid ? valid + (long)b * seen : NULL, seen, H, Dh, sinks ? F(a[7]) : NULL,
+               sinks ? F(a[8]) : NULL, ctx + (long)b * HD, logit);
+    }
+    if (gemv(Q(a + 4), ctx, o, B, D, HD)) return -1;
+    for (int b = 0; b < B; b++) add_post_norm(x + (long)b * D, o + (long)b * D, F(a[1]), D, eps);
+    return 0;
+}
+
 /* The FFN branch for B rows: x += post(w2 gelu(w1 pre(x) + b1) + b2). Pointers: pre, post,
  * w1 (2), b1, w2 (2), b2. */
 static int ffn(const void *const *p, float *x, float *h, float *u, float *o, int B, int D, int Fh, float eps) {
@@ -167,32 +192,21 @@ int mrtd_temporal_step(const void *const *p, const int *dims, float eps, int B, 
         const void *const *pl = p + (long)l * T_PER_LAYER;
         long layer = (long)l * B;
         /* windowed self-attention */
-        const void *const *a = pl + T_SELF;
-        for (int b = 0; b < B; b++) rms_norm(x + (long)b * D, F(a[0]), h + (long)b * D, D, eps);
-        if ((rc = gemv(Q(a + 2), h, u, B, 3 * HD, D))) break;
-        for (int b = 0; b < B; b++) {
-            long ring = (layer + b) * S1 * HD;
-            const float *qkv = u + (long)b * 3 * HD;
-            store_bf16(self_k + ring + (long)slot1[b] * HD, qkv + HD, HD);
-            store_bf16(self_v + ring + (long)slot1[b] * HD, qkv + 2 * HD, HD);
-            attend(qkv, F(a[6]), self_k + ring, self_v + ring, self_valid + (long)b * S1, S1, H, Dh, F(a[7]),
-                   F(a[8]), ctx + (long)b * HD, logit);
-        }
-        if ((rc = gemv(Q(a + 4), ctx, o, B, D, HD))) break;
-        for (int b = 0; b < B; b++) add_post_norm(x + (long)b * D, o + (long)b * D, F(a[1]), D, eps);
+        long ring = (long)S1 * HD;
+        if ((rc = self_attention(pl + T_SELF, 1, x, h, u, ctx, o, logit, B, D, H, Dh, self_k + layer * ring,
+                                 self_v + layer * ring, ring, slot1, self_valid, S1, eps)))
+            break;
         /* windowed cross-attention over the conditioning source */
-        a = pl + T_CROSS;
+        const void *const *a = pl + T_CROSS;
         for (int b = 0; b < B; b++) rms_norm(x + (long)b * D, F(a[0]), h + (long)b * D, D, eps);
         if ((rc = gemv(Q(a + 2), h, u, B, HD, D))) break;
         if ((rc = gemv(Q(a + 4), srcf, ctx, B, 2 * HD, E))) break;
         for (int b = 0; b < B; b++) {
-            long ring = (layer + b) * S2 * HD;
-            store_bf16(cross_k + ring + (long)slot2[b] * HD, ctx + (long)b * 2 * HD, HD);
-            store_bf16(cross_v + ring + (long)slot2[b] * HD, ctx + (long)b * 2 * HD + HD, HD);
-        }
-        for (int b = 0; b < B; b++) {
-            long ring = (layer + b) * S2 * HD;
-            attend(u + (long)b * HD, F(a[8]), cross_k + ring, cross_v + ring, cross_valid + (long)b * S2, S2, H, Dh,
+            long at = (layer + b) * S2 * HD;
+            const float *kv = ctx + (long)b * 2 * HD;
+            store_bf16(cross_k + at + (long)slot2[b] * HD, kv, HD);
+            store_bf16(cross_v + at + (long)slot2[b] * HD, kv + HD, HD);
+            attend(u + (long)b * HD, F(a[8]), cross_k + at, cross_v + at, cross_valid + (long)b * S2, S2, H, Dh,
                    F(a[9]), F(a[10]), h + (long)b * HD, logit);
         }
         if ((rc = gemv(Q(a + 6), h, o, B, D, HD))) break;
@@ -219,20 +233,14 @@ static int depth_level(const void *const *p, const int *dims, float eps, int B, 
     float *x = mem, *h = x + (long)B * D, *o = h + B * w, *u = o + B * w, *ctx = u + B * w, *logit = ctx + B * w;
     int rc = gemv(Q(p), xin, x, B, D, Dt);
     const void *const *layers = p + D_HEAD;
+    int slot[MRTD_MAX_ROWS];
+    for (int b = 0; b < B; b++) slot[b] = level;
+    long row = (long)levels * HD;
     for (int l = 0; l < Ld && rc == 0; l++) {
-        const void *const *a = layers + (long)l * D_PER_LAYER + D_SELF;
-        for (int b = 0; b < B; b++) rms_norm(x + (long)b * D, F(a[0]), h + (long)b * D, D, eps);
-        if ((rc = gemv(Q(a + 2), h, u, B, 3 * HD, D))) break;
-        for (int b = 0; b < B; b++) {
-            long base = ((long)l * B + b) * levels * HD;
-            const float *qkv = u + (long)b * 3 * HD;
-            store_bf16(cache_k + base + (long)level * HD, qkv + HD, HD);
-            store_bf16(cache_v + base + (long)level * HD, qkv + 2 * HD, HD);
-            attend(qkv, F(a[6]), cache_k + base, cache_v + base, NULL, level + 1, H, Dh, NULL, NULL, ctx + (long)b * HD,
-                   logit);
-        }
-        if ((rc = gemv(Q(a + 4), ctx, o, B, D, HD))) break;
-        for (int b = 0; b < B; b++) add_post_norm(x + (long)b * D, o + (long)b * D, F(a[1]), D, eps);
+        if ((rc = self_attention(layers + (long)l * D_PER_LAYER + D_SELF, 0, x, h, u, ctx, o, logit, B, D, H, Dh,
+                                 cache_k + (long)l * B * row, cache_v + (long)l * B * row, row, slot, NULL,
+                                 level + 1, eps)))
+            break;
         rc = ffn(layers + (long)l * D_PER_LAYER + D_FFN, x, h, u, o, B, D, Fh, eps);
     }
     if (rc == 0) {

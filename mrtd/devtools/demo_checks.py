@@ -65,6 +65,39 @@ def pitch_check(family: int | str | None = None, seed: int = 0, hold: float = 2.
     return out
 
 
+def codec_pitch_check(families=FAMILIES, hold: float = 3.0) -> dict[str, list[dict[str, float]]]:
+    """The codec alone: MIDI 57, 64, 69 as the training music plays them (each family,
+    held ``hold`` s), through the demo's encoder, its 12 RVQ levels and its decoder, and
+    the dominant pitch of what comes out, beside that of what went in. Deterministic (no
+    sampling), so it separates what the codec can carry from what the language model asks."""
+    import torch
+
+    from mrtd.devtools.synth_music import Note, render_note
+    from mrtd.engine.demo import build_demo, build_demo_encoder
+
+    _, dec = build_demo()
+    enc = build_demo_encoder()
+    out: dict[str, list[dict[str, float]]] = {}
+    for family in families:
+        rows = []
+        for pitch in PITCHES:
+            start = 2  # frames of silence first, as a note starts on the frame grid
+            x, at = render_note(Note(pitch, start, start + int(hold * FPS)), family, np.random.default_rng(0))
+            wave = np.zeros((int((hold + 0.4) * FPS) * 1920, 2), np.float32)
+            n = min(len(x), len(wave) - at)
+            wave[at:at + n] = x[:n]
+            with torch.inference_mode():
+                codes = enc(torch.from_numpy(wave)[None], 12)
+                y = dec(codes)[0].numpy()
+            f_in = mc.dominant_pitch_hz(_seg(wave, 0.2, hold))
+            f = mc.dominant_pitch_hz(_seg(y, 0.2, hold))
+            rows.append({"pitch": pitch, "target_hz": round(midi_hz(pitch), 2), "in_hz": round(f_in, 2),
+                         "out_hz": round(f, 2),
+                         "semitones": round(mc.semitones(f, midi_hz(pitch)), 3) if not math.isnan(f) else float("nan")})
+        out[family] = rows
+    return out
+
+
 def drums_check(seed: int = 0, seconds: float = 6.0) -> dict[str, float]:
     """Onset ratio (99th percentile of spectral flux over its median) with ``/mrtd/drums``
     on and off, both with a held chord (C3 E3 G3), and with no notes at all."""
@@ -117,6 +150,7 @@ def main(argv: list[str] | None = None) -> None:
     res: dict[str, Any] = {"bench": "demo music checks", "environment": environment()}
     res["pitch"] = {str(s): pitch_check(seed=s) for s in range(a.seeds)}
     res["pitch_by_family"] = {f: pitch_check(family=f) for f in FAMILIES}
+    res["codec_pitch"] = codec_pitch_check()
     res["drums"] = drums_check()
     res["drums_by_seed"] = {str(s): drums_check(seed=s) for s in range(a.seeds)}
     res["timbre"] = timbre_check()

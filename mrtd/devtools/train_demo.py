@@ -78,6 +78,8 @@ class Recipe:
     robust_mix: float = 0.3  # share of past tokens replaced by the model's own samples
     robust_temperature: float = 1.3  # ... drawn as the engine draws them by default
     robust_top_k: int = 40
+    onset_weight: float = 1.0  # ... and the loss where a note starts (and onset_frames - 1 after) x this (1: off)
+    onset_frames: int = 4
     demo_temperature: float = 1.0  # the manifest's sampling default for the engine (see sampling_defaults)
 
 
@@ -177,7 +179,15 @@ def codec_loss(dec: SpectroStreamDecoder, emb: torch.Tensor, x: torch.Tensor, sp
     A pitch is heard only if each partial's phase turns by ``2 pi f hop`` from one STFT
     frame to the next. The synthetic notes sit on a 25 Hz grid with a fixed phase at the
     onset (:func:`~mrtd.devtools.synth_music.grid_hz`), so a held note's spectrum repeats
-    every frame and the complex term is a plain regression the decoder can meet."""
+    every frame and the complex term is a plain regression the decoder can meet.
+
+    The shipped codec still never met it: its round trip has no pitch. Measured since (the
+    issue 23 note of 2026-12-07): the layout decides. The released ``ratios`` upsample time
+    first in the decoder, at 5-10 frequency bins, so each STFT frame's own phases must pass
+    the whole frequency-upsampling stack; with the time strides last (``ratios`` ((2, 1),
+    (2, 2), (1, 2), (1, 3), (1, 2), (1, 2)), ``mults`` (2, 1, 2, 1, 2, 1), crops of 16
+    frames, ``spec_weight`` 2) 35 minutes on two threads carried MIDI 57/64/69 of every
+    family within 0.35 semitone through the 12 RVQ levels."""
     from mrtd.model.mrt2.stft import istft, stft
 
     spec = dec.spectrum(emb)[:, :, dec.lookahead:]
@@ -377,6 +387,32 @@ def sample_own(own: torch.Tensor, temperature: float, top_k: int, g: torch.Gener
     return codes.reshape(own.shape[:-1])
 
 
+def onset_weights(cond: torch.Tensor, weight: float, frames: int) -> torch.Tensor:
+    """Per-frame loss weights ``[B, T]`` from conditioning ids ``[B, T, 144]``: ``weight`` on
+    a frame where a note starts and on the ``frames - 1`` after it, 1 elsewhere. A note
+    starts where its state turns sounding (``auto_strum`` marks none: every sounding note
+    is 3) or is an onset (``unmask``'s 2, also a key struck again); not at a crop's start.
+
+    Why: there the note's state, not the past frames, says what to play. Measured on a
+    retrained demo whose codec carries pitch (the issue 23 note of 2026-12-07): teacher-
+    forced, notes moved 5 semitones lowered the level-0 accuracy at onsets only from 0.70
+    to 0.55, and at a low temperature it held one pitch whatever note was asked; with
+    ``lm_robust`` at weight 5 it played MIDI 57/64/69 within a semitone at seed 0. The
+    shipped demo's recipe keeps 1 (off): its codec cannot carry a pitch yet."""
+    from mrtd.model.mrt2.conditioning import NOTE_ONSET, NOTE_SUSTAIN
+
+    state = cond[..., 12:140] - 7
+    sounding = state >= NOTE_SUSTAIN
+    onset = state == NOTE_ONSET
+    onset[:, 1:] |= sounding[:, 1:] & ~sounding[:, :-1]
+    onset = onset.any(-1)
+    onset[:, 0] = False
+    near = onset.clone()
+    for k in range(1, min(frames, onset.shape[1])):
+        near[:, k:] |= onset[:, :-k]
+    return 1.0 + (weight - 1.0) * near.float()
+
+
 def stage_lm(work: Path, log: Log, r: Recipe = RECIPE, resume: bool = False, robust: bool = False) -> None:
     from mrtd.model.mrt2.depthformer import Depthformer
     from mrtd.model.mrt2.rvq import codes_to_ids
@@ -418,7 +454,9 @@ def stage_lm(work: Path, log: Log, r: Recipe = RECIPE, resume: bool = False, rob
                 drawn = sample_own(model.own_logits(c, tgt), r.robust_temperature, r.robust_top_k, g) + off
             past = torch.where(torch.rand(tgt.shape, generator=g) < mix, drawn, tgt)
         own = model.own_logits(c, tgt, past)  # [B, T, 12, 1024] soft-capped
-        loss = F.cross_entropy(own.reshape(-1, CONFIG.codebook_size), target.reshape(-1))
+        ce = F.cross_entropy(own.reshape(-1, CONFIG.codebook_size), target.reshape(-1), reduction="none")
+        w = onset_weights(c, r.onset_weight if robust else 1.0, r.onset_frames)
+        loss = (ce.reshape(target.shape) * w[..., None]).sum() / (w.sum() * target.shape[-1])
         return loss, float((own[:, :, 0].argmax(-1) == target[:, :, 0]).float().mean())
 
     # The note, drum and guidance rows are averaged over 132 channels before they meet the

@@ -99,6 +99,28 @@ def test_every_stage_on_a_small_recipe(tmp_path):
     assert same > 0.99  # batch size may round a near tie the other way
 
 
+def test_onset_frames_weigh_more_as_the_tracker_marks_them():
+    from mrtd.controls.notes import NoteTracker
+    from mrtd.model.mrt2.conditioning import build_cond
+
+    def cond(mode: str) -> torch.Tensor:
+        tracker, rows = NoteTracker(), []
+        for f in range(12):
+            if f == 2:
+                tracker.note_on(60)
+            if f == 7:
+                tracker.note_on(64)  # a second note joins the first
+            if f == 10:
+                tracker.note_off(60)
+            rows.append(build_cond([-1] * 12, tracker.frame(None, mode, 0), 0))
+        return torch.from_numpy(np.stack(rows)).long()[None]
+
+    for mode in ("auto_strum", "unmask"):  # states 3 only, or 2 then 1
+        w = td.onset_weights(cond(mode), 5.0, 3)
+        assert w.tolist() == [[1, 1, 5, 5, 5, 1, 1, 5, 5, 5, 1, 1]], mode
+    assert torch.equal(td.onset_weights(cond("unmask"), 1.0, 3), torch.ones(1, 12))
+
+
 def test_scheduled_sampling_draws_as_the_engine_and_feeds_the_temporal_stack():
     g = torch.Generator().manual_seed(3)
     own = torch.randn(2, 5, 12, 1024, generator=g) * 3

@@ -396,9 +396,11 @@ def onset_weights(cond: torch.Tensor, weight: float, frames: int) -> torch.Tenso
     Why: there the note's state, not the past frames, says what to play. Measured on a
     retrained demo whose codec carries pitch (the issue 23 note of 2026-12-07): teacher-
     forced, notes moved 5 semitones lowered the level-0 accuracy at onsets only from 0.70
-    to 0.55, and at a low temperature it held one pitch whatever note was asked; with
-    ``lm_robust`` at weight 5 it played MIDI 57/64/69 within a semitone at seed 0. The
-    shipped demo's recipe keeps 1 (off): its codec cannot carry a pitch yet."""
+    to 0.55, and at a low temperature it held one pitch whatever note was asked; after 25
+    minutes of ``lm_robust`` at weight 5 (one thread) it played MIDI 57/64/69 within a
+    semitone at seed 0 and 2 of 3 at seed 1, but 14 minutes more lost seed 0 again: thin
+    evidence, from an undertrained model. The shipped demo's recipe keeps 1 (off): its
+    codec cannot carry a pitch yet."""
     from mrtd.model.mrt2.conditioning import NOTE_ONSET, NOTE_SUSTAIN
 
     state = cond[..., 12:140] - 7

@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from mrtd.constants import SAMPLE_RATE
+from mrtd.constants import FRAME, SAMPLE_RATE
 from mrtd.devtools import music_checks as mc
 from mrtd.devtools.synth_music import FAMILIES, family_tokens, midi_hz
 
@@ -83,7 +83,7 @@ def codec_pitch_check(families=FAMILIES, hold: float = 3.0) -> dict[str, list[di
         for pitch in PITCHES:
             start = 2  # frames of silence first, as a note starts on the frame grid
             x, at = render_note(Note(pitch, start, start + int(hold * FPS)), family, np.random.default_rng(0))
-            wave = np.zeros((int((hold + 0.4) * FPS) * 1920, 2), np.float32)
+            wave = np.zeros((int((hold + 0.4) * FPS) * FRAME, 2), np.float32)
             n = min(len(x), len(wave) - at)
             wave[at:at + n] = x[:n]
             with torch.inference_mode():

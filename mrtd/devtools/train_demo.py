@@ -403,7 +403,7 @@ def onset_weights(cond: torch.Tensor, weight: float, frames: int) -> torch.Tenso
     codec cannot carry a pitch yet."""
     from mrtd.model.mrt2.conditioning import NOTE_ONSET, NOTE_SUSTAIN
 
-    state = cond[..., 12:140] - 7
+    state = cond[..., 12:140] - 7  # the 128 note ids (conditioning.py's layout) back to raw states
     sounding = state >= NOTE_SUSTAIN
     onset = state == NOTE_ONSET
     onset[:, 1:] |= sounding[:, 1:] & ~sounding[:, :-1]

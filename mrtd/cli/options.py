@@ -28,8 +28,8 @@ def add_model_args(p: argparse.ArgumentParser, *, config_alias: bool, required: 
                      "folder or .tar (recognised by its contents)")
     src.add_argument("--demo", action="store_true",
                      help="the embedded demo model: tiny, trained here on synthetic notes, not MRT2; "
-                     "sounds while notes are held, timbre by style family, drums when asked, silent unasked "
-                     "(its default temperature is 1.0); not yet in tune (no files needed)")
+                     "plays the notes held, timbre by style family, drums when asked, silent unasked "
+                     "(its default temperature is 0.8; no files needed)")
     src.add_argument("--demo-random", action="store_true",
                      help="the embedded untrained demo (mrt2_tiny dimensions, weights from a fixed seed: "
                      "noise-like audio, bit-exact from its recipe)")

@@ -19,7 +19,7 @@ that each write into a work folder (so a stage can be rerun alone):
 6. ``export``: one generation checkpoint (``params/depthformer/...`` and
    ``params/soundstream/...``, float32), ``encoder.safetensors`` and the manifest, in the
    official layouts: the inverse of the official loaders (:func:`official_tensors`). The
-   manifest also carries the demo's own sampling default (``defaults``: temperature 1.0).
+   manifest also carries the demo's own sampling default (``defaults``: temperature 0.8).
 
 Every stage is seeded and logs its losses to ``<work>/log.json``. The recipe (dims, steps,
 learning rates) is :data:`RECIPE`; ``--minutes`` scales the training stages' wall times.
@@ -28,8 +28,9 @@ learning rates) is :data:`RECIPE`; ``--minutes`` scales the training stages' wal
     python -m mrtd.devtools.train_demo --work /tmp/demo-train --stage lm  # one stage
 
 The shipped demo ran ``data``, ``codec`` and ``rvq`` on two threads, ``tune`` on one thread
-(it and ``lm`` are independent and may run side by side), ``lm``, ``lm_more`` and
-``lm_robust`` on two threads, then ``export``.
+(55 minutes; it and ``lm`` are independent and may run side by side, at a cost to ``lm``),
+then ``lm``, ``lm_more`` and ``lm_robust`` on two threads alone, then ``export``: about
+2 h 35 min one stage after another (``benchmarks/results/demo_training_log.json``).
 """
 
 from __future__ import annotations
@@ -58,16 +59,16 @@ class Recipe:
     seed: int = 23
     pieces: int = 320  # data: seeded pieces of `seconds` each
     seconds: float = 8.0
-    crop: int = 32  # codec: frames per training crop
+    crop: int = 16  # codec: frames per training crop
     codec_batch: int = 8
     codec_lr: float = 2e-3
-    spec_weight: float = 1.0  # the complex-spectrum term of codec_loss
-    codec_minutes: float = 30.0
+    spec_weight: float = 2.0  # the complex-spectrum term of codec_loss
+    codec_minutes: float = 35.0
     rvq_frames: int = 60000
     rvq_iters: int = 12
-    tune_minutes: float = 20.0
-    tune_lr: float = 5e-4
-    tune_spec_weight: float = 4.0  # the decoder alone: lean on the phases
+    tune_minutes: float = 55.0  # on one thread
+    tune_lr: float = 1e-3
+    tune_spec_weight: float = 2.0  # the decoder alone: the codec's own balance
     lm_crop: int = 32
     lm_batch: int = 16
     lm_lr: float = 3e-3
@@ -78,13 +79,18 @@ class Recipe:
     robust_mix: float = 0.3  # share of past tokens replaced by the model's own samples
     robust_temperature: float = 1.3  # ... drawn as the engine draws them by default
     robust_top_k: int = 40
-    onset_weight: float = 1.0  # ... and the loss where a note starts (and onset_frames - 1 after) x this (1: off)
+    onset_weight: float = 5.0  # ... and the loss where a note starts (and onset_frames - 1 after) x this (1: off)
     onset_frames: int = 4
-    demo_temperature: float = 1.0  # the manifest's sampling default for the engine (see sampling_defaults)
+    # the manifest's sampling default for the engine (see sampling_defaults): of 0.8, 0.9 and 1.0
+    # the one at which the shipped weights played every check at seeds 0 and 1
+    demo_temperature: float = 0.8
 
 
 RECIPE = Recipe()
-CODEC = CodecConfig(decoder_base_conv_depth=8, encoder_base_conv_depth=4, num_features=16, num_quantizers=12)
+# the released codec's strides less one frequency halving (10 latent bins, not 5), in the order
+# that makes the decoder upsample time last (see codec_loss)
+CODEC = CodecConfig(decoder_base_conv_depth=8, encoder_base_conv_depth=4, num_features=16, num_quantizers=12,
+                    ratios=((2, 1), (2, 2), (1, 2), (1, 3), (1, 2), (1, 2)), mults=(2, 1, 2, 1, 2, 1))
 # the language model of the untrained demo (mrt2_tiny's dimensions) with this codec
 CONFIG = replace(RANDOM_DEMO_CONFIG, name="mrt2_demo", codec=CODEC)
 LOG_EPS = 1e-4
@@ -181,13 +187,14 @@ def codec_loss(dec: SpectroStreamDecoder, emb: torch.Tensor, x: torch.Tensor, sp
     onset (:func:`~mrtd.devtools.synth_music.grid_hz`), so a held note's spectrum repeats
     every frame and the complex term is a plain regression the decoder can meet.
 
-    The shipped codec still never met it: its round trip has no pitch. Measured since (the
-    issue 23 note of 2026-12-07): the layout decides. The released ``ratios`` upsample time
-    first in the decoder, at 5-10 frequency bins, so each STFT frame's own phases must pass
-    the whole frequency-upsampling stack; with the time strides last (``ratios`` ((2, 1),
-    (2, 2), (1, 2), (1, 3), (1, 2), (1, 2)), ``mults`` (2, 1, 2, 1, 2, 1), crops of 16
-    frames, ``spec_weight`` 2) 35 minutes on two threads carried MIDI 57/64/69 of every
-    family within 0.35 semitone through the 12 RVQ levels."""
+    The layout decides whether the decoder meets it (measured for issue 23, 2026-12-07).
+    The released ``ratios`` upsample time first in the decoder, at 5-10 frequency bins, so
+    each STFT frame's own phases must pass the whole frequency-upsampling stack: a demo
+    codec in that layout never carried a pitch (0 of 12 held notes). :data:`CODEC` puts the
+    time strides last, so each of a codec frame's 4 STFT frames comes from full-resolution
+    features through its own transposed-conv taps; with crops of 16 frames and
+    ``spec_weight`` 2 it carries MIDI 57/64/69 of every family within 0.35 semitone through
+    the 12 RVQ levels (``codec_pitch`` in ``benchmarks/results/demo_music.json``)."""
     from mrtd.model.mrt2.stft import istft, stft
 
     spec = dec.spectrum(emb)[:, :, dec.lookahead:]
@@ -393,14 +400,12 @@ def onset_weights(cond: torch.Tensor, weight: float, frames: int) -> torch.Tenso
     starts where its state turns sounding (``auto_strum`` marks none: every sounding note
     is 3) or is an onset (``unmask``'s 2, also a key struck again); not at a crop's start.
 
-    Why: there the note's state, not the past frames, says what to play. Measured on a
-    retrained demo whose codec carries pitch (the issue 23 note of 2026-12-07): teacher-
-    forced, notes moved 5 semitones lowered the level-0 accuracy at onsets only from 0.70
-    to 0.55, and at a low temperature it held one pitch whatever note was asked; after 25
-    minutes of ``lm_robust`` at weight 5 (one thread) it played MIDI 57/64/69 within a
-    semitone at seed 0 and 2 of 3 at seed 1, but 14 minutes more lost seed 0 again: thin
-    evidence, from an undertrained model. The shipped demo's recipe keeps 1 (off): its
-    codec cannot carry a pitch yet."""
+    Why: there the note's state, not the past frames, says what to play. Measured before
+    this weighting (issue 23, 2026-12-07): teacher-forced after ``lm_more``, notes moved 5
+    semitones lowered the level-0 accuracy at onsets only from 0.70 to 0.55, and at a low
+    temperature the model held one pitch whatever note was asked. The shipped demo's
+    ``lm_robust`` uses weight 5; it plays the notes asked (``pitch`` in
+    ``benchmarks/results/demo_music.json``). Not measured: the same recipe at weight 1."""
     from mrtd.model.mrt2.conditioning import NOTE_ONSET, NOTE_SUSTAIN
 
     state = cond[..., 12:140] - 7  # the 128 note ids (conditioning.py's layout) back to raw states

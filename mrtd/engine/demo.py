@@ -99,7 +99,7 @@ def build_demo(*, device: torch.device | str = "cpu",
     log.info("demo model: tiny, trained on synthetic notes (not MRT2)")
     cfg = demo_config()
     model = load_depthformer(DEMO_FILE, cfg, device=device, dtype=dtype)
-    model.sampling_defaults = sampling_defaults(DEMO_MANIFEST)  # its engine starts there (temperature 1.0)
+    model.sampling_defaults = sampling_defaults(DEMO_MANIFEST)  # its engine starts there (temperature 0.8)
     return model, load_decoder(DEMO_FILE, cfg.codec, device=device)
 
 
@@ -128,6 +128,6 @@ def demo_notice(kind: str | bool) -> str:
     if kind == "random":
         return "DEMO MODEL (--demo-random): untrained weights, the output is noise-like, not music"
     return ("DEMO MODEL: a tiny model trained on synthetic notes, not MRT2, there to hear the pipeline "
-            "work: it sounds while MIDI notes (or /mrtd/note/on) are held, its timbre follows style tokens, "
+            "work: it plays the MIDI notes (or /mrtd/note/on) held, its timbre follows style tokens, "
             "/mrtd/drums on adds drums, and it falls silent when nothing is asked (at its own default "
-            "temperature 1.0); it is not yet in tune: every note comes out as a low buzz")
+            "temperature 0.8); tuned to a 25 Hz grid, so notes below A3 may sit up to a semitone off")

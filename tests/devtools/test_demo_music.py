@@ -13,12 +13,6 @@ from mrtd.devtools import demo_checks as dc
 pytestmark = pytest.mark.slow
 
 
-PITCH = ("the tiny codec does not yet turn each partial's phase from hop to hop: every note comes "
-         "out 25/50/100 Hz-periodic (measured: 100 Hz or no pitch heard for 220-440 Hz asked); see "
-         "test_the_codec_carries_the_pitch and train_demo.codec_loss")
-
-
-@pytest.mark.xfail(strict=True, reason=PITCH)
 def test_held_notes_are_the_pitches_heard():
     """MIDI 57, 64 and 69 held 2 s each: the dominant pitch of each is within a semitone
     of 220, 329.6 and 440 Hz."""
@@ -26,11 +20,6 @@ def test_held_notes_are_the_pitches_heard():
         assert not math.isnan(seg["semitones"]) and abs(seg["semitones"]) < 1.0, seg
 
 
-CODEC_PITCH = ("the shipped codec's round trip has no pitch (0 of 12 notes: 50 Hz or none); a codec with "
-               "the time strides last in the decoder carried 12 of 12 within 0.35 semitone (issue 23 note)")
-
-
-@pytest.mark.xfail(strict=True, reason=CODEC_PITCH)
 def test_the_codec_carries_the_pitch():
     """The codec alone (encoder, 12 RVQ levels, decoder; no sampling): MIDI 57, 64 and 69
     held in the sustained families come out within a semitone of the pitch that went in."""
@@ -51,7 +40,7 @@ def test_two_styles_sound_different():
 
 
 def test_nothing_asked_is_near_silence():
-    """At the demo's own default temperature (1.0, its manifest's ``defaults``)."""
+    """At the demo's own default temperature (0.8, its manifest's ``defaults``)."""
     s = dc.silence_check()
     assert s["level_dbfs"] < -50, s
     assert s["level_after_a_note_dbfs"] < -50, s

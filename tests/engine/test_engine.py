@@ -46,19 +46,19 @@ def test_demo_config_is_the_tiny_manifest():
 
 
 def test_a_manifest_sets_the_models_own_sampling_defaults(tmp_path):
-    """The trained demo's manifest asks for temperature 1.0 (its tiny language model strays
-    from silence at MRT2's 1.3): its engine starts there, /mrtd/temperature still sets
+    """The trained demo's manifest asks for temperature 0.8 (its tiny language model strays
+    from silence and the notes at MRT2's 1.3): its engine starts there, /mrtd/temperature still sets
     it, and a model without ``defaults`` (the random demo, official files) keeps the schema's."""
     import json
 
     from mrtd.engine.demo import DEMO_MANIFEST, build_demo
     from mrtd.model.mrt2.config import ConfigError, sampling_defaults
 
-    assert sampling_defaults(DEMO_MANIFEST) == {"temperature": 1.0}
+    assert sampling_defaults(DEMO_MANIFEST) == {"temperature": 0.8}
     assert sampling_defaults(FIX / "mrt2_tiny.manifest.json") == {}
     e = Engine(*build_demo())
     try:
-        assert e.controls.temperature == 1.0 and e.controls.top_k == 40
+        assert e.controls.temperature == 0.8 and e.controls.top_k == 40
         e.post("/mrtd/temperature", 1.3, frame=0)
         e.step_frame()
         assert e.controls.temperature == 1.3

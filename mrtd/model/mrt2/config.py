@@ -108,8 +108,9 @@ class MRT2Config:
 def sampling_defaults(src: str | os.PathLike | Mapping[str, Any]) -> dict[str, Any]:
     """A manifest's ``defaults`` object (mrtd's own field beside the official ones): the
     sampling a model was made for, which its engine starts at instead of the schema's
-    (``temperature`` 0-4, ``top_k`` 1-1024). The trained demo has one (temperature 1.0:
-    at MRT2's 1.3 its tiny language model strays from silence); official files have none."""
+    (``temperature`` 0-4, ``top_k`` 1-1024). The trained demo has one (temperature 0.8:
+    at MRT2's 1.3 its tiny language model strays from silence and from the notes asked);
+    official files have none."""
     d = src if isinstance(src, Mapping) else json.loads(Path(src).read_text())
     raw = d.get("defaults", {})
     out: dict[str, Any] = {}

@@ -54,7 +54,9 @@ def grid_hz(f: float) -> float:
     the next and the codec's decoder can make it from the note's tokens alone. Off the
     grid, each partial's phase drifts from frame to frame and the tiny decoder has to
     follow it: measured, after 400-600 training steps with magnitude, complex-spectrum or
-    phase-turn losses, every note still came out as a 100 Hz or 50 Hz buzz. The cost is
+    phase-turn losses, every note still came out as a 100 Hz or 50 Hz buzz (a codec whose
+    decoder upsampled time first, later found to lose the pitch on the grid too: see
+    ``train_demo.codec_loss``; off the grid is untried with the shipped layout). The cost is
     intonation: within a semitone from about 210 Hz (A3) up, less in tune below."""
     return max(GRID_HZ, GRID_HZ * round(f / GRID_HZ))
 

@@ -73,9 +73,11 @@ def codec_pitch_check(families=FAMILIES, hold: float = 3.0) -> dict[str, list[di
     import torch
 
     from mrtd.devtools.synth_music import Note, render_note
-    from mrtd.engine.demo import build_demo, build_demo_encoder
+    from mrtd.engine.demo import DEMO_FILE, build_demo_encoder, demo_config
+    from mrtd.model.mrt2.codec_decoder import load_decoder
 
-    _, dec = build_demo()
+    codec = demo_config().codec
+    dec = load_decoder(DEMO_FILE, codec)  # the codec alone: no language model to load
     enc = build_demo_encoder()
     out: dict[str, list[dict[str, float]]] = {}
     for family in families:
@@ -87,7 +89,7 @@ def codec_pitch_check(families=FAMILIES, hold: float = 3.0) -> dict[str, list[di
             n = min(len(x), len(wave) - at)
             wave[at:at + n] = x[:n]
             with torch.inference_mode():
-                codes = enc(torch.from_numpy(wave)[None], 12)
+                codes = enc(torch.from_numpy(wave)[None], codec.num_quantizers)
                 y = dec(codes)[0].numpy()
             f_in = mc.dominant_pitch_hz(_seg(wave, 0.2, hold))
             f = mc.dominant_pitch_hz(_seg(y, 0.2, hold))

@@ -22,7 +22,7 @@ def test_held_notes_are_the_pitches_heard():
 
 def test_the_codec_carries_the_pitch():
     """The codec alone (encoder, 12 RVQ levels, decoder; no sampling): MIDI 57, 64 and 69
-    held in the sustained families come out within a semitone of the pitch that went in."""
+    held in the sustained families come out within a semitone of the pitch asked."""
     for family, rows in dc.codec_pitch_check(("organ", "brass", "pad")).items():
         for r in rows:
             assert not math.isnan(r["semitones"]) and abs(r["semitones"]) < 1.0, (family, r)
